@@ -1,0 +1,47 @@
+// How function libraries (the CEL standard library, cel-go's extensions, Cerbos's own
+// functions) declare what they add: names, overload signatures for the checker, and
+// implementations for the evaluator.
+
+import type { CelType } from "./types.ts";
+import type { CelResult, CelTimestamp, CelValue } from "./value.ts";
+
+export interface Overload {
+  /** Unique across the environment, cel-go style: `string_contains_string`. */
+  readonly id: string;
+  /** Set for member-style calls `x.f(args)`; the receiver is passed as the first argument. */
+  readonly receiver?: CelType;
+  readonly params: readonly CelType[];
+  readonly result: CelType;
+  /** Arguments are already evaluated and never errors; returns a value or a CelError. */
+  readonly impl: (...args: CelValue[]) => CelResult;
+  /**
+   * Set for functions that read the evaluation context (`now()`, `timeSince`): the impl then
+   * receives the context as its first argument, before the receiver and arguments. Such calls
+   * are never constant-folded.
+   */
+  readonly usesContext?: boolean;
+}
+
+/** Per-evaluation context a contextual function may read. */
+export interface EvalContext {
+  /** The request's fixed `now()`. */
+  readonly now: () => CelTimestamp;
+}
+
+export interface FunctionDecl {
+  /** Possibly qualified: `size`, `math.greatest`, `base64.encode`. */
+  readonly name: string;
+  readonly overloads: readonly Overload[];
+}
+
+export interface MessageDecl {
+  readonly name: string;
+  readonly fields: Readonly<Record<string, CelType>>;
+}
+
+export interface CelLibrary {
+  readonly name: string;
+  readonly functions?: readonly FunctionDecl[];
+  /** Types the library makes known by name (for `type(x) == net.IP`-style checks and messages). */
+  readonly messages?: readonly MessageDecl[];
+}
