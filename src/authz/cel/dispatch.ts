@@ -1,0 +1,201 @@
+// Calling library functions from compiled expressions: a direct call when the checker
+// pinned one overload, otherwise a choice among the candidates by the run-time types of
+// the arguments, failing with cel-go's "no such overload" wording.
+
+import type { CallResolution } from "./checker.ts";
+import type { EvalContext, Overload } from "./library.ts";
+import { runtimeTypeName } from "./maps.ts";
+import { valueMatches } from "./type-rules.ts";
+import type { CelType } from "./types.ts";
+import { CelError, CelTimestamp, type CelResult, type CelValue } from "./value.ts";
+
+export type Bindings = Readonly<Record<string, CelValue>>;
+/** Comprehension variables by slot; a slot may hold an error (cel.bind of a failing init). */
+export type Slots = CelResult[];
+export type Evaluator = (b: Bindings, l: Slots, c: EvalContext | undefined) => CelResult;
+
+export const NO_SUCH_OVERLOAD = new CelError("no such overload");
+
+let defaultContext: EvalContext | undefined;
+/** Used when a contextual function runs without a context: the wall clock. */
+function fallbackContext(): EvalContext {
+  defaultContext ??= {
+    now: () => {
+      const ms = Date.now();
+      return new CelTimestamp(Math.floor(ms / 1000), (ms % 1000) * 1_000_000);
+    },
+  };
+  return defaultContext;
+}
+
+/** True when any value passes the parameter check, so a lone overload needs no run-time test. */
+function acceptsAnything(o: Overload, member: boolean): boolean {
+  const formals = member ? [o.receiver!, ...o.params] : o.params;
+  return formals.every((f) => f.kind === "dyn" || f.kind === "param");
+}
+
+const CONVERSIONS = new Set([
+  "int",
+  "uint",
+  "double",
+  "string",
+  "bytes",
+  "bool",
+  "timestamp",
+  "duration",
+]);
+const TIME_GETTERS = new Set([
+  "getFullYear",
+  "getMonth",
+  "getDayOfMonth",
+  "getDate",
+  "getDayOfWeek",
+  "getDayOfYear",
+  "getHours",
+  "getMinutes",
+  "getSeconds",
+  "getMilliseconds",
+]);
+
+const NUMBERS = ["int", "uint", "double"];
+const TS = "google.protobuf.Timestamp";
+const DUR = "google.protobuf.Duration";
+const ORDERED = [...NUMBERS, "string", "bytes", "bool", TS, DUR];
+/** Run-time types that carry the cel-go trait each operator dispatches on (its left operand). */
+const OPERATOR_TRAITS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ["_+_", new Set([...NUMBERS, "string", "bytes", "list", TS, DUR])],
+  ["_-_", new Set([...NUMBERS, TS, DUR])],
+  ["_*_", new Set(NUMBERS)],
+  ["_/_", new Set(NUMBERS)],
+  ["_%_", new Set(["int", "uint"])],
+  ["-_", new Set(["int", "double", "bool", DUR])],
+  ["_<_", new Set(ORDERED)],
+  ["_<=_", new Set(ORDERED)],
+  ["_>_", new Set(ORDERED)],
+  ["_>=_", new Set(ORDERED)],
+  ["size", new Set(["string", "bytes", "list", "map"])],
+]);
+/** cel-go types that accept unknown functions as receivers (and then fail without a name). */
+const RECEIVERS = new Set(["string", TS, DUR]);
+
+/**
+ * cel-go's wording when no overload fits the run-time arguments. An operator whose left
+ * operand lacks the operator's trait names the operator (`no such overload: _+_`);
+ * conversions and timestamp getters name the argument types; anything else is plain.
+ */
+function noSuchOverload(name: string, vals: readonly CelValue[]): CelError {
+  if (vals.length === 0) return NO_SUCH_OVERLOAD;
+  const lhs = runtimeTypeName(vals[0]!);
+  const traits = OPERATOR_TRAITS.get(name);
+  if (traits !== undefined) {
+    return traits.has(lhs) || RECEIVERS.has(lhs)
+      ? NO_SUCH_OVERLOAD
+      : new CelError(`no such overload: ${name}`);
+  }
+  if (CONVERSIONS.has(name) || TIME_GETTERS.has(name)) {
+    return new CelError(`no such overload: ${name}(${vals.map(runtimeTypeName).join(", ")})`);
+  }
+  return NO_SUCH_OVERLOAD;
+}
+
+export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
+  const n = args.length;
+  const name = res.name;
+  if (res.overloads.length === 1 && (res.exact || acceptsAnything(res.overloads[0]!, res.member))) {
+    const o = res.overloads[0]!;
+    const impl = o.impl;
+    if (o.usesContext) {
+      const ctxImpl = impl as unknown as (ctx: EvalContext, ...a: CelValue[]) => CelResult;
+      return (b, l, c) => {
+        const vals: CelValue[] = [];
+        for (let i = 0; i < n; i++) {
+          const v = args[i]!(b, l, c);
+          if (v instanceof CelError) return v;
+          vals.push(v);
+        }
+        return ctxImpl(c ?? fallbackContext(), ...vals);
+      };
+    }
+    switch (n) {
+      case 0:
+        return () => impl();
+      case 1: {
+        const a0 = args[0]!;
+        return (b, l, c) => {
+          const x = a0(b, l, c);
+          return x instanceof CelError ? x : impl(x);
+        };
+      }
+      case 2: {
+        const a0 = args[0]!;
+        const a1 = args[1]!;
+        return (b, l, c) => {
+          const x = a0(b, l, c);
+          if (x instanceof CelError) return x;
+          const y = a1(b, l, c);
+          return y instanceof CelError ? y : impl(x, y);
+        };
+      }
+      default:
+        break;
+    }
+  }
+  const overloads = res.overloads;
+  const formals: (readonly CelType[])[] = overloads.map((o) =>
+    res.member ? [o.receiver!, ...o.params] : o.params,
+  );
+  const plain = !overloads.some((o) => o.usesContext);
+  if (plain && n === 1) {
+    const a0 = args[0]!;
+    return (b, l, c) => {
+      const x = a0(b, l, c);
+      if (x instanceof CelError) return x;
+      for (let k = 0; k < overloads.length; k++) {
+        if (valueMatches(formals[k]![0]!, x)) return overloads[k]!.impl(x);
+      }
+      return noSuchOverload(name, [x]);
+    };
+  }
+  if (plain && n === 2) {
+    const a0 = args[0]!;
+    const a1 = args[1]!;
+    return (b, l, c) => {
+      const x = a0(b, l, c);
+      if (x instanceof CelError) return x;
+      const y = a1(b, l, c);
+      if (y instanceof CelError) return y;
+      for (let k = 0; k < overloads.length; k++) {
+        const f = formals[k]!;
+        if (valueMatches(f[0]!, x) && valueMatches(f[1]!, y)) return overloads[k]!.impl(x, y);
+      }
+      return noSuchOverload(name, [x, y]);
+    };
+  }
+  return (b, l, c) => {
+    const vals: CelValue[] = new Array<CelValue>(n);
+    for (let i = 0; i < n; i++) {
+      const v = args[i]!(b, l, c);
+      if (v instanceof CelError) return v;
+      vals[i] = v;
+    }
+    for (let k = 0; k < overloads.length; k++) {
+      const f = formals[k]!;
+      let ok = true;
+      for (let i = 0; i < n; i++) {
+        if (!valueMatches(f[i]!, vals[i]!)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      const o: Overload = overloads[k]!;
+      if (o.usesContext)
+        return (o.impl as unknown as (ctx: EvalContext, ...a: CelValue[]) => CelResult)(
+          c ?? fallbackContext(),
+          ...vals,
+        );
+      return o.impl(...vals);
+    }
+    return noSuchOverload(name, vals);
+  };
+}

@@ -1,0 +1,517 @@
+// Compiles a checked CEL expression into a tree of JavaScript closures, once, so evaluation
+// is a walk over prepared functions: no name lookups, overloads chosen at compile time
+// whenever the static types allow, comprehension variables in preallocated slots.
+// Errors are CelError values that flow through the tree; `&&`, `||` and the macros'
+// loop conditions absorb them exactly as cel-go does.
+
+import {
+  indexOptional,
+  indexValue,
+  formatKey,
+  goTypeName,
+  selectField,
+  selectOptional,
+  testField,
+} from "./access.ts";
+import type { ComprehensionNode, CallNode, Expr, SelectNode } from "./ast.ts";
+import type { CheckResult } from "./checker.ts";
+import { dispatch, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
+import {
+  isCelMap,
+  isCelMapLike,
+  isValidMapKey,
+  mapEntries,
+  mapGet,
+  mapKeys,
+  runtimeTypeName,
+} from "./maps.ts";
+import type { CelType } from "./types.ts";
+import {
+  CelError,
+  CelOptional,
+  CelTypeValue,
+  CelUint,
+  type CelMapKey,
+  type CelMapValue,
+  type CelResult,
+  type CelValue,
+} from "./value.ts";
+
+export type { Bindings, Evaluator, Slots } from "./dispatch.ts";
+export { NO_SUCH_OVERLOAD } from "./dispatch.ts";
+
+export interface CompiledProgram {
+  readonly run: Evaluator;
+  /** Number of comprehension slots the evaluation needs. */
+  readonly slots: number;
+}
+
+export function compileProgram(expr: Expr, checked: CheckResult): CompiledProgram {
+  const c = new Compiler(checked);
+  const run = c.compile(expr);
+  return { run, slots: c.slotCount };
+}
+
+/** The CEL type name a type denotes as a value (`type(1) == int`). */
+export function typeValueName(t: CelType): string {
+  switch (t.kind) {
+    case "null":
+      return "null_type";
+    case "timestamp":
+      return "google.protobuf.Timestamp";
+    case "duration":
+      return "google.protobuf.Duration";
+    case "optional":
+      return "optional_type";
+    case "opaque":
+    case "message":
+    case "param":
+      return t.name;
+    default:
+      return t.kind;
+  }
+}
+
+class Compiler {
+  readonly checked: CheckResult;
+  slotCount = 0;
+  /** Comprehension variable name -> slot, innermost last. */
+  readonly scopes: Map<string, number>[] = [];
+
+  constructor(checked: CheckResult) {
+    this.checked = checked;
+  }
+
+  slotOf(name: string): number | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const s = this.scopes[i]!.get(name);
+      if (s !== undefined) return s;
+    }
+    return undefined;
+  }
+
+  compile(e: Expr): Evaluator {
+    const inner = this.compileNode(e);
+    if (e.kind === "literal" || !this.isFoldable(e, new Set())) return inner;
+    // Constant folding, as Cerbos enables in cel-go: evaluate closed subtrees once. Empty
+    // list and map literals stay fresh because macros accumulate into them in place.
+    if (
+      (e.kind === "list" && e.elements.length === 0) ||
+      (e.kind === "map" && e.entries.length === 0)
+    )
+      return inner;
+    let v: CelResult;
+    try {
+      v = inner({}, new Array<CelResult>(this.slotCount), undefined);
+    } catch {
+      return inner; // a library bug: leave it to surface at run time, where it becomes an error value
+    }
+    return () => v;
+  }
+
+  /** Whether a subtree reads no variables (other than its own comprehension variables) and no context. */
+  isFoldable(e: Expr, bound: ReadonlySet<string>): boolean {
+    switch (e.kind) {
+      case "literal":
+        return true;
+      case "ident": {
+        const r = this.checked.resolutions.get(e.id);
+        return r?.kind === "type" || (r?.kind === "local" && bound.has(e.name));
+      }
+      case "select": {
+        const r = this.checked.resolutions.get(e.id);
+        if (r !== undefined) return r.kind === "type";
+        return this.isFoldable(e.operand, bound);
+      }
+      case "call": {
+        const res = this.checked.calls.get(e.id);
+        if (
+          res !== undefined &&
+          (res.overloads.length === 0 || res.overloads.some((o) => o.usesContext === true))
+        )
+          return false;
+        if (e.target !== undefined && !this.isFoldable(e.target, bound)) return false;
+        return e.args.every((a) => this.isFoldable(a, bound));
+      }
+      case "list":
+        return e.elements.every((x) => this.isFoldable(x, bound));
+      case "map":
+        return e.entries.every(
+          (x) => this.isFoldable(x.key, bound) && this.isFoldable(x.value, bound),
+        );
+      case "struct":
+        return e.fields.every((f) => this.isFoldable(f.value, bound));
+      case "comprehension": {
+        if (!this.isFoldable(e.iterRange, bound) || !this.isFoldable(e.accuInit, bound))
+          return false;
+        const withAccu = new Set(bound).add(e.accuVar);
+        const inLoop = new Set(withAccu).add(e.iterVar);
+        if (e.iterVar2 !== undefined) inLoop.add(e.iterVar2);
+        return (
+          this.isFoldable(e.loopCondition, inLoop) &&
+          this.isFoldable(e.loopStep, inLoop) &&
+          this.isFoldable(e.result, withAccu)
+        );
+      }
+    }
+  }
+
+  compileNode(e: Expr): Evaluator {
+    switch (e.kind) {
+      case "literal": {
+        const v = e.value;
+        return () => v;
+      }
+      case "ident":
+        return this.compileName(e.id, e.name);
+      case "select":
+        return this.compileSelect(e);
+      case "call":
+        return this.compileCall(e);
+      case "list":
+        return this.compileList(
+          e.elements.map((x) => this.compile(x)),
+          e.optionalIndices,
+        );
+      case "map":
+        return this.compileMap(e);
+      case "struct": {
+        const fields = e.fields.map((f) => ({
+          name: f.name,
+          optional: f.optional,
+          value: this.compile(f.value),
+        }));
+        return (b, l, c) => {
+          const out: Record<string, CelValue> = Object.create(null) as Record<string, CelValue>;
+          for (const f of fields) {
+            const v = f.value(b, l, c);
+            if (v instanceof CelError) return v;
+            if (f.optional) {
+              if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
+              if (v.value !== undefined) out[f.name] = v.value;
+            } else out[f.name] = v;
+          }
+          return out;
+        };
+      }
+      case "comprehension":
+        return this.compileComprehension(e);
+    }
+  }
+
+  compileName(id: number, name: string): Evaluator {
+    const r = this.checked.resolutions.get(id);
+    if (r?.kind === "type") {
+      const tv = new CelTypeValue(typeValueName(r.type));
+      return () => tv;
+    }
+    const slot = r?.kind === "local" ? this.slotOf(name) : undefined;
+    if (slot !== undefined) return (_b, l) => l[slot] as CelResult;
+    const global = r?.kind === "global" ? r.name : name;
+    const missing = new CelError(`no such attribute(s): ${global}`);
+    return (b) => {
+      const v = b[global];
+      return v === undefined ? missing : v;
+    };
+  }
+
+  compileSelect(e: SelectNode): Evaluator {
+    const r = this.checked.resolutions.get(e.id);
+    if (r !== undefined) return this.compileName(e.id, r.kind === "global" ? r.name : e.field);
+    const operand = this.compile(e.operand);
+    const field = e.field;
+    const operandType = this.checked.types.get(e.operand.id);
+    const isMessage = operandType?.kind === "message";
+    const fieldType = isMessage ? this.checked.types.get(e.id) : undefined;
+    if (e.testOnly) {
+      return (b, l, c) => {
+        const v = operand(b, l, c);
+        return v instanceof CelError ? v : testField(v, field, isMessage);
+      };
+    }
+    if (e.optional && isMessage) {
+      // `msg.?field` tests presence the way has() does, then reads the field.
+      const missingField = new CelError(`no such key: ${field}`);
+      return (b, l, c) => {
+        const v = operand(b, l, c);
+        if (v instanceof CelError) return v;
+        const present = testField(v, field, true);
+        if (present !== true) return present === false ? CelOptional.none : present;
+        const r = selectField(v, field, fieldType, true, missingField);
+        return r instanceof CelError ? r : new CelOptional(r);
+      };
+    }
+    if (e.optional) {
+      return (b, l, c) => {
+        const v = operand(b, l, c);
+        return v instanceof CelError ? v : selectOptional(v, field);
+      };
+    }
+    const missing = new CelError(`no such key: ${field}`);
+    // Fast path for JSON objects: a plain property read, safe when the name cannot hit
+    // Object.prototype (`toString`, `__proto__`, ...); absent keys take the careful path.
+    if (field in Object.prototype) {
+      return (b, l, c) => {
+        const v = operand(b, l, c);
+        return v instanceof CelError ? v : selectField(v, field, fieldType, isMessage, missing);
+      };
+    }
+    return (b, l, c) => {
+      const v = operand(b, l, c);
+      if (
+        typeof v === "object" &&
+        v !== null &&
+        (v as { constructor?: unknown }).constructor === Object
+      ) {
+        const r = (v as Record<string, CelValue | undefined>)[field];
+        if (r !== undefined) return r;
+      }
+      if (v instanceof CelError) return v;
+      return selectField(v, field, fieldType, isMessage, missing);
+    };
+  }
+
+  compileList(elements: Evaluator[], optionalIndices: readonly number[]): Evaluator {
+    const n = elements.length;
+    // A fresh array every time: macros append to their accumulator in place.
+    if (n === 0) return () => [];
+    const optional = new Set(optionalIndices);
+    return (b, l, c) => {
+      const out: CelValue[] = [];
+      for (let i = 0; i < n; i++) {
+        const v = elements[i]!(b, l, c);
+        if (v instanceof CelError) return v;
+        if (optional.has(i)) {
+          if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
+          if (v.value !== undefined) out.push(v.value);
+        } else out.push(v);
+      }
+      return out;
+    };
+  }
+
+  compileMap(e: Extract<Expr, { kind: "map" }>): Evaluator {
+    const entries = e.entries.map((x) => ({
+      key: this.compile(x.key),
+      value: this.compile(x.value),
+      optional: x.optional,
+    }));
+    return (b, l, c) => {
+      let obj: Record<string, CelValue> | undefined = Object.create(null) as Record<
+        string,
+        CelValue
+      >;
+      let map: Map<CelMapKey, CelValue> | undefined;
+      for (const en of entries) {
+        const k = en.key(b, l, c);
+        if (k instanceof CelError) return k;
+        let v = en.value(b, l, c);
+        if (v instanceof CelError) return v;
+        if (en.optional) {
+          if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
+          if (v.value === undefined) continue;
+          v = v.value;
+        }
+        if (!isValidMapKey(k)) return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
+        if (typeof k === "string" && obj !== undefined) {
+          obj[k] = v;
+          continue;
+        }
+        if (map === undefined) {
+          map = new Map(obj === undefined ? [] : Object.entries(obj));
+          obj = undefined;
+        }
+        setMapKey(map, k, v);
+      }
+      return map ?? obj!;
+    };
+  }
+
+  compileComprehension(e: ComprehensionNode): Evaluator {
+    const range = this.compile(e.iterRange);
+    const init = this.compile(e.accuInit);
+    const accuSlot = this.slotCount++;
+    this.scopes.push(new Map([[e.accuVar, accuSlot]]));
+    // cel.bind: an empty range; only the accumulator (the bound variable) and the result matter.
+    if (e.iterRange.kind === "list" && e.iterRange.elements.length === 0) {
+      const result = this.compile(e.result);
+      this.scopes.pop();
+      return (b, l, c) => {
+        l[accuSlot] = init(b, l, c);
+        return result(b, l, c);
+      };
+    }
+    const iterSlot = this.slotCount++;
+    const iter2Slot = e.iterVar2 === undefined ? -1 : this.slotCount++;
+    const iterScope = new Map([[e.iterVar, iterSlot]]);
+    if (e.iterVar2 !== undefined) iterScope.set(e.iterVar2, iter2Slot);
+    this.scopes.push(iterScope);
+    const cond = this.compile(e.loopCondition);
+    const step = this.compile(e.loopStep);
+    this.scopes.pop();
+    const result = this.compile(e.result);
+    this.scopes.pop();
+    const twoVars = iter2Slot >= 0;
+    const condAlwaysTrue = e.loopCondition.kind === "literal" && e.loopCondition.value === true;
+    return (b, l, c) => {
+      const r = range(b, l, c);
+      if (r instanceof CelError) return r;
+      l[accuSlot] = init(b, l, c);
+      if (Array.isArray(r)) {
+        for (let i = 0; i < r.length; i++) {
+          if (twoVars) {
+            l[iterSlot] = BigInt(i);
+            l[iter2Slot] = r[i] as CelValue;
+          } else l[iterSlot] = r[i] as CelValue;
+          if (!condAlwaysTrue && cond(b, l, c) === false) break;
+          l[accuSlot] = step(b, l, c);
+        }
+      } else if (isCelMap(r)) {
+        if (twoVars) {
+          for (const [k, v] of mapEntries(r)) {
+            l[iterSlot] = k;
+            l[iter2Slot] = v;
+            if (!condAlwaysTrue && cond(b, l, c) === false) break;
+            l[accuSlot] = step(b, l, c);
+          }
+        } else {
+          for (const k of mapKeys(r)) {
+            l[iterSlot] = k;
+            if (!condAlwaysTrue && cond(b, l, c) === false) break;
+            l[accuSlot] = step(b, l, c);
+          }
+        }
+      } else {
+        return new CelError(`got '${goTypeName(r)}', expected iterable type`);
+      }
+      return result(b, l, c);
+    };
+  }
+
+  compileCall(e: CallNode): Evaluator {
+    const args = e.args.map((a) => this.compile(a));
+    switch (e.fn) {
+      case "_&&_":
+        return logic(args[0]!, args[1]!, false);
+      case "_||_":
+        return logic(args[0]!, args[1]!, true);
+      case "_?_:_": {
+        const [cond, yes, no] = args as [Evaluator, Evaluator, Evaluator];
+        return (b, l, c) => {
+          const v = cond(b, l, c);
+          if (v === true) return yes(b, l, c);
+          if (v === false) return no(b, l, c);
+          return v instanceof CelError ? v : NO_SUCH_OVERLOAD;
+        };
+      }
+      case "@not_strictly_false": {
+        const a = args[0]!;
+        return (b, l, c) => a(b, l, c) !== false;
+      }
+      case "@listAppend": {
+        const [accu, value] = args as [Evaluator, Evaluator];
+        return (b, l, c) => {
+          const list = accu(b, l, c);
+          if (list instanceof CelError) return list;
+          const v = value(b, l, c);
+          if (v instanceof CelError) return v;
+          (list as CelValue[]).push(v);
+          return list;
+        };
+      }
+      case "@mapInsert":
+        return mapInsert(args);
+      case "_[_]":
+      case "_[?_]": {
+        const [operand, index] = args as [Evaluator, Evaluator];
+        const f = e.fn === "_[_]" ? indexValue : indexOptional;
+        return (b, l, c) => {
+          const v = operand(b, l, c);
+          if (v instanceof CelError) return v;
+          const k = index(b, l, c);
+          if (k instanceof CelError) return k;
+          return f(v, k);
+        };
+      }
+      default:
+        break;
+    }
+    const res = this.checked.calls.get(e.id);
+    if (res === undefined) throw new Error(`bug: unresolved call ${e.fn}`);
+    const all = res.member ? [this.compile(e.target!), ...args] : args;
+    return dispatch(res, all);
+  }
+}
+
+function setMapKey(map: Map<CelMapKey, CelValue>, k: CelMapKey, v: CelValue): void {
+  if (k instanceof CelUint) {
+    for (const existing of map.keys()) {
+      if (existing instanceof CelUint && existing.value === k.value) {
+        map.set(existing, v);
+        return;
+      }
+    }
+  }
+  map.set(k, v);
+}
+
+function logic(left: Evaluator, right: Evaluator, absorbing: boolean): Evaluator {
+  return (b, l, c) => {
+    const x = left(b, l, c);
+    if (x === absorbing) return absorbing;
+    const y = right(b, l, c);
+    if (y === absorbing) return absorbing;
+    if (x === !absorbing && y === !absorbing) return !absorbing;
+    if (typeof x !== "boolean") return x instanceof CelError ? x : NO_SUCH_OVERLOAD;
+    return y instanceof CelError ? y : NO_SUCH_OVERLOAD;
+  };
+}
+
+function mapInsert(args: Evaluator[]): Evaluator {
+  const accu = args[0]!;
+  if (args.length === 3) {
+    const key = args[1]!;
+    const value = args[2]!;
+    return (b, l, c) => {
+      const m = accu(b, l, c);
+      if (m instanceof CelError) return m;
+      const k = key(b, l, c);
+      if (k instanceof CelError) return k;
+      const v = value(b, l, c);
+      if (v instanceof CelError) return v;
+      return insertEntry(m as CelMapValue, k, v);
+    };
+  }
+  const entry = args[1]!;
+  return (b, l, c) => {
+    let m = accu(b, l, c);
+    if (m instanceof CelError) return m;
+    const add = entry(b, l, c);
+    if (add instanceof CelError) return add;
+    if (!isCelMap(add)) return NO_SUCH_OVERLOAD;
+    for (const [k, v] of mapEntries(add)) {
+      if (v instanceof CelError) return v;
+      m = insertEntry(m as CelMapValue, k, v);
+      if (m instanceof CelError) return m;
+    }
+    return m;
+  };
+}
+
+/** Adds to a macro's accumulator map (a fresh object or Map owned by the comprehension). */
+function insertEntry(m: CelMapValue, k: CelValue, v: CelValue): CelResult {
+  if (mapGet(m, k) !== undefined)
+    return new CelError(`insert failed: key ${formatKey(k)} already exists`);
+  if (!isValidMapKey(k)) return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
+  if (m instanceof Map) {
+    setMapKey(m as Map<CelMapKey, CelValue>, k, v);
+    return m;
+  }
+  if (typeof k === "string" && !isCelMapLike(m)) {
+    (m as Record<string, CelValue>)[k] = v;
+    return m;
+  }
+  const copy = new Map<CelMapKey, CelValue>(mapEntries(m) as [CelMapKey, CelValue][]);
+  setMapKey(copy, k, v);
+  return copy;
+}

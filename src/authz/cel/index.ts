@@ -1,0 +1,148 @@
+// The public face of Gatehouse's CEL: build an environment once, compile expressions once
+// (parse, check, compile to closures), evaluate many times. Nothing outside src/authz/cel/
+// sees the parser, checker or evaluator.
+
+import { checkExpression } from "./checker.ts";
+import { buildEnvironment, type Environment } from "./environment.ts";
+import { compileProgram } from "./evaluator.ts";
+import type { CelLibrary, EvalContext, MessageDecl } from "./library.ts";
+import { parseCel } from "./parser.ts";
+import { collectReferences } from "./references.ts";
+import { standardLibrary } from "./std/standard-library.ts";
+import type { CelType } from "./types.ts";
+import { CelError, type CelResult, type CelValue } from "./value.ts";
+
+export { formatCelValue, toJsonValue } from "./format.ts";
+export { T, type CelType } from "./types.ts";
+export type { CelLibrary, EvalContext, FunctionDecl, MessageDecl, Overload } from "./library.ts";
+export {
+  CelDuration,
+  CelError,
+  CelOptional,
+  CelTimestamp,
+  CelTypeValue,
+  CelUint,
+  isCelError,
+  type CelMapKey,
+  type CelMapLike,
+  type CelMapValue,
+  type CelOpaqueValue,
+  type CelResult,
+  type CelValue,
+} from "./value.ts";
+// Helpers that function libraries (src/authz/cel/lib, src/authz/cel/cerbos) build on.
+export { celEquals, celCompare } from "./equality.ts";
+export {
+  isCelMap,
+  isCelMapLike,
+  mapEntries,
+  mapGet,
+  mapHas,
+  mapKeys,
+  mapSize,
+  runtimeTypeName,
+} from "./maps.ts";
+export { compileRegex } from "./regex.ts";
+export {
+  formatDuration,
+  formatTimestamp,
+  parseDurationLiteral,
+  parseTimestampLiteral,
+} from "./time.ts";
+export { formatType } from "./type-rules.ts";
+
+export interface CelEnvironmentOptions {
+  variables: Readonly<Record<string, CelType>>;
+  /** In addition to the standard library. */
+  libraries?: readonly CelLibrary[];
+  messages?: readonly MessageDecl[];
+}
+
+export interface CelEnvironment {
+  /** @internal */
+  readonly env: Environment;
+}
+
+export function createEnvironment(opts: CelEnvironmentOptions): CelEnvironment {
+  return {
+    env: buildEnvironment(
+      opts.variables,
+      [standardLibrary, ...(opts.libraries ?? [])],
+      opts.messages ?? [],
+    ),
+  };
+}
+
+/** 1-based, within the expression. */
+export interface CelIssue {
+  readonly message: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface CompiledExpression {
+  readonly source: string;
+  readonly resultType: CelType;
+  /** Every select chain rooted at a declared identifier, e.g. `V.x.y` -> ["V","x","y"]; `variables["x"]` -> ["variables","x"]. */
+  readonly references: readonly (readonly string[])[];
+  /** Never throws for user errors: they come back as CelError values. */
+  evaluate(bindings: Readonly<Record<string, CelValue>>, ctx?: EvalContext): CelResult;
+}
+
+const NO_SLOTS: CelResult[] = [];
+
+/** 1-based line and column (in code points) of a UTF-16 offset. */
+function position(source: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < source.length; i++) {
+    if (source[i] === "\n") {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, column: [...source.slice(start, offset)].length + 1 };
+}
+
+export function compileExpression(
+  env: CelEnvironment,
+  source: string,
+): { readonly expression?: CompiledExpression; readonly issues: readonly CelIssue[] } {
+  const toIssue = (i: { message: string; offset: number }): CelIssue => ({
+    message: i.message,
+    ...position(source, i.offset),
+  });
+  const parsed = parseCel(source);
+  if (parsed.expr === undefined) return { issues: parsed.issues.map(toIssue) };
+  const checked = checkExpression(env.env, parsed.expr);
+  if (checked.issues.length > 0) {
+    // Macro expansion can visit one source node twice (optMap); report each problem once.
+    const seen = new Set<string>();
+    const issues = [...checked.issues]
+      .sort((a, b) => a.offset - b.offset)
+      .filter(
+        (i) =>
+          !seen.has(`${i.offset}:${i.message}`) &&
+          seen.add(`${i.offset}:${i.message}`) !== undefined,
+      )
+      .map(toIssue);
+    return { issues };
+  }
+  const program = compileProgram(parsed.expr, checked);
+  const run = program.run;
+  const slots = program.slots;
+  const expression: CompiledExpression = {
+    source,
+    resultType: checked.resultType,
+    references: collectReferences(parsed.expr, checked),
+    evaluate(bindings, ctx) {
+      try {
+        return run(bindings, slots === 0 ? NO_SLOTS : new Array<CelResult>(slots), ctx);
+      } catch (e) {
+        // Only bugs or exhausted resources land here; keep the request path exception-free.
+        return new CelError(e instanceof Error ? e.message : String(e));
+      }
+    },
+  };
+  return { expression, issues: [] };
+}
