@@ -1,0 +1,119 @@
+// The Cerbos environment: declared identifiers, message fields by both JSON and proto names,
+// bindings with defaults, and the clock functions reading the evaluation context. Behaviour
+// checked with `cerbos repl` (`:let request = {...}`) where noted.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  CelDuration,
+  CelError,
+  CelTimestamp,
+  compileExpression,
+  type CelResult,
+  type EvalContext,
+} from "../index.ts";
+import {
+  cerbosBindings,
+  cerbosEnvironment,
+  cerbosLibraries,
+  type CerbosConditionInput,
+} from "./environment.ts";
+
+const input: CerbosConditionInput = {
+  principal: { id: "john", roles: ["employee"], attr: { dept: "eng", n: 3 } },
+  resource: {
+    kind: "doc",
+    id: "d1",
+    attr: { owner: "john" },
+    policyVersion: "default",
+    scope: "a.b",
+  },
+  auxData: { jwt: { iss: "cerbos" }, jwts: { idp: { claims: { sub: "u1" } } } },
+  variables: { isOwner: true },
+  constants: { limit: 10 },
+  globals: { env: "prod" },
+  effectiveDerivedRoles: ["owner"],
+};
+
+const NOW = new CelTimestamp(1_619_103_920, 21_000_000); // 2021-04-22T15:05:20.021Z
+const ctx: EvalContext = { now: () => NOW };
+
+function run(expr: string, bindings = cerbosBindings(input)): CelResult {
+  const { expression, issues } = compileExpression(cerbosEnvironment(), expr);
+  assert.ok(expression, issues.map((i) => i.message).join("; "));
+  return expression.evaluate(bindings, ctx);
+}
+
+describe("cerbos environment", () => {
+  test("is built once", () => {
+    assert.equal(cerbosEnvironment(), cerbosEnvironment());
+    assert.ok(cerbosLibraries().length > 0);
+  });
+
+  const truths = [
+    'request.principal.id == "john" && P.id == "john"',
+    '"employee" in P.roles && R.kind == "doc" && R.id == "d1"',
+    'P.attr.dept == "eng" && P.attr.n == 3 && R.attr.owner == P.id',
+    // REPL: both the JSON and the proto field names work.
+    'request.auxData.jwt.iss == "cerbos" && request.aux_data.jwt.iss == "cerbos"',
+    'R.policyVersion == "default" && R.policy_version == "default" && R.scope == "a.b"',
+    'request.auxData.jwts.idp.claims.sub == "u1"',
+    // REPL: absent string fields read as "", and has() on them is false (proto3).
+    'P.scope == "" && P.policyVersion == "" && !has(P.scope) && has(P.id)',
+    "V.isOwner && variables.isOwner && C.limit == 10 && constants.limit == 10",
+    'G.env == "prod" && globals.env == "prod"',
+    '"owner" in runtime.effectiveDerivedRoles && size(runtime.effective_derived_roles) == 1',
+    'now() == timestamp("2021-04-22T10:05:20.021-05:00")',
+    'timestamp("2021-04-20T10:05:20.021-05:00").timeSince() == duration("48h")',
+    'timeSince(timestamp("2021-04-22T15:05:19.021Z")) == duration("1s")',
+  ];
+  for (const expr of truths) test(expr, () => assert.equal(run(expr), true));
+
+  test("a missing attribute is an error naming the key", () => {
+    const v = run("P.attr.team == 'x'");
+    assert.ok(v instanceof CelError);
+    assert.equal(v.message, "no such key: team");
+  });
+
+  test("absent attr maps default to empty maps", () => {
+    const bindings = cerbosBindings({
+      principal: { id: "p", roles: [] },
+      resource: { kind: "k", id: "r" },
+    });
+    assert.equal(
+      run("size(P.attr) == 0 && size(R.attr) == 0 && size(request.auxData.jwt) == 0", bindings),
+      true,
+    );
+    const v = run("P.attr.x", bindings);
+    assert.ok(v instanceof CelError);
+    assert.equal(v.message, "no such key: x");
+  });
+
+  test("undeclared identifiers and fields are compile errors", () => {
+    assert.equal(compileExpression(cerbosEnvironment(), "foo == 1").expression, undefined);
+    // REPL: `request.principal.foo` -> undefined field 'foo'
+    const { issues } = compileExpression(cerbosEnvironment(), "request.principal.foo");
+    assert.match(issues[0]?.message ?? "", /undefined field 'foo'/);
+  });
+
+  test("timeSince saturates like Go's Time.Sub", () => {
+    const v = run('timeSince(timestamp("0001-01-01T00:00:00Z"))');
+    assert.ok(v instanceof CelDuration);
+    assert.equal(v.seconds, 9_223_372_036);
+  });
+  test("proto-name aliases stay out of iteration and JSON", () => {
+    const b = cerbosBindings(input);
+    assert.deepEqual(Object.keys(b["request"] as object), ["principal", "resource", "auxData"]);
+    assert.deepEqual(Object.keys(b["P"] as object), [
+      "id",
+      "roles",
+      "attr",
+      "policyVersion",
+      "scope",
+    ]);
+    assert.equal(
+      run("size(request.principal.attr) == 2 && R.policy_version == R.policyVersion"),
+      true,
+    );
+  });
+});

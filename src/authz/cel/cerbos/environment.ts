@@ -1,0 +1,218 @@
+// The CEL environment Cerbos policy conditions are compiled in: the identifiers Cerbos declares
+// (request, P, R, V/variables, C/constants, G/globals, runtime), the message types behind them,
+// the cel-go extension libraries Cerbos 0.55 enables, and Cerbos's own functions.
+//
+// What the engine passes to `CompiledExpression.evaluate` (see `cerbosBindings`):
+//
+//   {
+//     request:   { principal, resource, auxData },               // cerbos.engine.v1.Request
+//     P:         request.principal,                            // cerbos.engine.v1.Request.Principal
+//     R:         request.resource,                             // cerbos.engine.v1.Request.Resource
+//     V, variables:  map(string, dyn)  (a CelMapLike for lazily evaluated policy variables),
+//     C, constants:  map(string, dyn),
+//     G, globals:    map(string, dyn),
+//     runtime:   { effectiveDerivedRoles },                      // cerbos.engine.v1.Runtime
+//   }
+//
+// and `{ now: () => CelTimestamp }` as the EvalContext, fixed once per check request, which
+// `now()` and `timeSince()` read. Message fields are reachable by their JSON (camelCase) and
+// proto (snake_case) names, as in Cerbos (`request.aux_data.jwt` and `request.auxData.jwt`);
+// cerbosBindings adds the snake_case names as non-enumerable aliases.
+
+import { createEnvironment, type CelEnvironment } from "../index.ts";
+import type { CelLibrary, MessageDecl } from "../library.ts";
+import { extensionLibraries } from "../lib/index.ts";
+import { T, type CelType } from "../types.ts";
+import type { CelMapValue, CelValue } from "../value.ts";
+import { coreFunctionsLibrary } from "./core-functions.ts";
+import { hierarchyLibrary } from "./hierarchy.ts";
+import { jsonLibrary } from "./json-encode.ts";
+import { listSetsLibrary } from "./list-sets.ts";
+import { pathFunctionsLibrary } from "./path-functions.ts";
+import { spiffeLibrary } from "./spiffe.ts";
+import { timeFunctionsLibrary } from "./time-functions.ts";
+
+export const REQUEST_TYPE = "cerbos.engine.v1.Request";
+export const PRINCIPAL_TYPE = "cerbos.engine.v1.Request.Principal";
+export const RESOURCE_TYPE = "cerbos.engine.v1.Request.Resource";
+export const AUX_DATA_TYPE = "cerbos.engine.v1.AuxData";
+export const JWT_TYPE = "cerbos.engine.v1.AuxData.JWT";
+export const RUNTIME_TYPE = "cerbos.engine.v1.Runtime";
+
+const ATTR = T.map(T.string, T.dyn);
+
+/** The messages behind Cerbos's identifiers; camelCase fields also answer to their proto names. */
+export const cerbosMessages: readonly MessageDecl[] = [
+  {
+    name: REQUEST_TYPE,
+    fields: {
+      principal: T.message(PRINCIPAL_TYPE),
+      resource: T.message(RESOURCE_TYPE),
+      auxData: T.message(AUX_DATA_TYPE),
+      aux_data: T.message(AUX_DATA_TYPE),
+    },
+  },
+  {
+    name: PRINCIPAL_TYPE,
+    fields: {
+      id: T.string,
+      roles: T.list(T.string),
+      attr: ATTR,
+      policyVersion: T.string,
+      policy_version: T.string,
+      scope: T.string,
+    },
+  },
+  {
+    name: RESOURCE_TYPE,
+    fields: {
+      kind: T.string,
+      id: T.string,
+      attr: ATTR,
+      policyVersion: T.string,
+      policy_version: T.string,
+      scope: T.string,
+    },
+  },
+  { name: AUX_DATA_TYPE, fields: { jwt: ATTR, jwts: T.map(T.string, T.message(JWT_TYPE)) } },
+  { name: JWT_TYPE, fields: { claims: ATTR } },
+  {
+    name: RUNTIME_TYPE,
+    fields: { effectiveDerivedRoles: T.list(T.string), effective_derived_roles: T.list(T.string) },
+  },
+];
+
+const DYN_MAP = T.map(T.string, T.dyn);
+
+/** Every identifier a Cerbos condition may use, with its type. */
+export const cerbosVariables: Readonly<Record<string, CelType>> = {
+  request: T.message(REQUEST_TYPE),
+  P: T.message(PRINCIPAL_TYPE),
+  R: T.message(RESOURCE_TYPE),
+  runtime: T.message(RUNTIME_TYPE),
+  V: DYN_MAP,
+  variables: DYN_MAP,
+  C: DYN_MAP,
+  constants: DYN_MAP,
+  G: DYN_MAP,
+  globals: DYN_MAP,
+};
+
+const CERBOS_LIBRARIES: readonly CelLibrary[] = [
+  ...extensionLibraries,
+  listSetsLibrary,
+  hierarchyLibrary,
+  timeFunctionsLibrary,
+  coreFunctionsLibrary,
+  pathFunctionsLibrary,
+  spiffeLibrary,
+  jsonLibrary,
+];
+
+/** The cel-go extension libraries Cerbos enables followed by Cerbos's own functions. */
+export function cerbosLibraries(): readonly CelLibrary[] {
+  return CERBOS_LIBRARIES;
+}
+
+let cached: CelEnvironment | undefined;
+
+/** The environment every Cerbos condition is compiled in; built once and shared. */
+export function cerbosEnvironment(): CelEnvironment {
+  cached ??= createEnvironment({
+    variables: cerbosVariables,
+    libraries: CERBOS_LIBRARIES,
+    messages: cerbosMessages,
+  });
+  return cached;
+}
+
+type Attributes = Readonly<Record<string, CelValue>>;
+
+/** The parts of a check request conditions can see, as JSON arrives (numbers are doubles). */
+export interface CerbosConditionInput {
+  readonly principal: {
+    readonly id: string;
+    readonly roles: readonly string[];
+    readonly attr?: Attributes;
+    readonly policyVersion?: string;
+    readonly scope?: string;
+  };
+  readonly resource: {
+    readonly kind: string;
+    readonly id: string;
+    readonly attr?: Attributes;
+    readonly policyVersion?: string;
+    readonly scope?: string;
+  };
+  readonly auxData?: {
+    readonly jwt?: Attributes;
+    readonly jwts?: Readonly<Record<string, { readonly claims?: Attributes }>>;
+  };
+  readonly variables?: CelMapValue;
+  readonly constants?: CelMapValue;
+  readonly globals?: CelMapValue;
+  readonly effectiveDerivedRoles?: readonly string[];
+}
+
+const EMPTY: Attributes = Object.freeze({});
+
+/**
+ * Adds the proto (snake_case) name of a field as a non-enumerable alias: selects find it, while
+ * iteration and JSON conversion see each field once, under its JSON name.
+ */
+function withAlias<T extends object>(obj: T, alias: string, value: CelValue): T {
+  Object.defineProperty(obj, alias, { value, enumerable: false });
+  return obj;
+}
+
+/**
+ * The bindings object for `CompiledExpression.evaluate`. Absent fields take their defaults
+ * (empty strings, lists and maps) so that `R.attr.x` on a resource without attributes reports
+ * `no such key: x`, as Cerbos does. Build it once per request and resource, not per condition.
+ */
+export function cerbosBindings(input: CerbosConditionInput): Record<string, CelValue> {
+  const p = input.principal;
+  const r = input.resource;
+  const principal = withAlias(
+    {
+      id: p.id,
+      roles: p.roles,
+      attr: p.attr ?? EMPTY,
+      policyVersion: p.policyVersion ?? "",
+      scope: p.scope ?? "",
+    },
+    "policy_version",
+    p.policyVersion ?? "",
+  );
+  const resource = withAlias(
+    {
+      kind: r.kind,
+      id: r.id,
+      attr: r.attr ?? EMPTY,
+      policyVersion: r.policyVersion ?? "",
+      scope: r.scope ?? "",
+    },
+    "policy_version",
+    r.policyVersion ?? "",
+  );
+  const jwts: Record<string, CelValue> = {};
+  for (const [name, token] of Object.entries(input.auxData?.jwts ?? {}))
+    jwts[name] = { claims: token.claims ?? EMPTY };
+  const auxData: CelMapValue = { jwt: input.auxData?.jwt ?? EMPTY, jwts };
+  const roles = input.effectiveDerivedRoles ?? [];
+  const variables = input.variables ?? EMPTY;
+  const constants = input.constants ?? EMPTY;
+  const globals = input.globals ?? EMPTY;
+  return {
+    request: withAlias({ principal, resource, auxData }, "aux_data", auxData),
+    P: principal,
+    R: resource,
+    V: variables,
+    variables,
+    C: constants,
+    constants,
+    G: globals,
+    globals,
+    runtime: withAlias({ effectiveDerivedRoles: roles }, "effective_derived_roles", roles),
+  };
+}
