@@ -1,0 +1,331 @@
+// Decodes one YAML document against a message shape, the way Cerbos's parser turns YAML into
+// protobuf: unknown fields and wrong types are parse errors at the offending node, scalars are
+// coerced where protobuf JSON would accept them, merge keys (`<<: *anchor`) are expanded, and
+// the offset of every field, item and map entry is indexed by its Cerbos-style path.
+
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  type Scalar,
+  type YAMLMap,
+} from "yaml";
+import type { FieldShape, FieldType, MessageShape } from "./policy-shape.ts";
+import { nodeKind, nodeOffset, resolveNode, type YamlDocument } from "./yaml-source.ts";
+
+/** Offsets of a path's key (for map entries and fields) and value. */
+export interface PathOffsets {
+  readonly key?: number;
+  readonly value: number;
+  /** Whether the value is a scalar (Cerbos points at a scalar value, but at a collection's key). */
+  readonly scalar: boolean;
+}
+
+export interface DecodeProblem {
+  readonly offset: number;
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface DecodedDocument {
+  readonly value: Record<string, unknown>;
+  readonly offsets: ReadonlyMap<string, PathOffsets>;
+  readonly problems: readonly DecodeProblem[];
+}
+
+/** `.key`, or `.'a.b'` when the key has dots: Cerbos's path segment for a map key. */
+export function keySegment(key: string): string {
+  return key.includes(".") ? `.'${key}'` : `.${key}`;
+}
+
+export function decodeDocument(
+  doc: YamlDocument,
+  text: string,
+  shape: MessageShape,
+): DecodedDocument {
+  const d = new Decoder(doc, text);
+  const root = resolveNode(doc, doc.doc.contents);
+  const value = root ? d.message(root, shape, "$") : {};
+  if (root) d.offsets.set("$", { value: root.range?.[0] ?? 0, scalar: false });
+  return { value: value ?? {}, offsets: d.offsets, problems: d.problems };
+}
+
+interface Entry {
+  readonly key: string;
+  readonly keyNode: Node;
+  readonly value: Node | undefined;
+}
+
+class Decoder {
+  readonly offsets = new Map<string, PathOffsets>();
+  readonly problems: DecodeProblem[] = [];
+  readonly #doc: YamlDocument;
+  readonly #text: string;
+
+  constructor(doc: YamlDocument, text: string) {
+    this.#doc = doc;
+    this.#text = text;
+  }
+
+  problem(node: Node, path: string, message: string): void {
+    this.problems.push({ offset: this.#offset(node), path, message });
+  }
+
+  #offset(node: Node): number {
+    return nodeOffset(this.#text, node);
+  }
+
+  /** The entries of a mapping with merge keys expanded; explicit keys win over merged ones. */
+  entries(map: YAMLMap, depth = 0): Entry[] {
+    const explicit: Entry[] = [];
+    const merged: Entry[] = [];
+    for (const pair of map.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = resolveNode(this.#doc, pair.key);
+      if (!keyNode || !isScalar(keyNode)) continue;
+      const key = scalarText(keyNode);
+      const value = this.resolveValue(pair.value);
+      if (key === "<<" && keyNode.type === "PLAIN" && depth < 32) {
+        const sources =
+          value && isSeq(value) ? value.items.map((i) => resolveNode(this.#doc, i)) : [value];
+        for (const s of sources) if (s && isMap(s)) merged.push(...this.entries(s, depth + 1));
+        continue;
+      }
+      explicit.push({ key, keyNode, value });
+    }
+    const seen = new Set(explicit.map((e) => e.key));
+    const out = [...explicit];
+    for (const e of merged) {
+      if (seen.has(e.key)) continue;
+      seen.add(e.key);
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** Resolves aliases; an alias to no anchor stays, for `field` and `value` to report. */
+  resolveValue(node: unknown): Node | undefined {
+    return resolveNode(this.#doc, node) ?? (isAlias(node) ? node : undefined);
+  }
+
+  /** Reports an alias whose anchor does not exist; true when `node` is one. */
+  dangling(node: Node, path: string): boolean {
+    if (!isAlias(node)) return false;
+    this.problem(node, path, `unknown anchor "${node.source}"`);
+    return true;
+  }
+
+  entryOffsets(path: string, e: Entry): void {
+    const key = e.keyNode.range?.[0] ?? 0;
+    const value = e.value ? this.#offset(e.value) : (e.keyNode.range?.[1] ?? key);
+    this.offsets.set(path, { key, value, scalar: e.value === undefined || isScalar(e.value) });
+  }
+
+  message(node: Node, shape: MessageShape, path: string): Record<string, unknown> | undefined {
+    if (!isMap(node)) {
+      this.problem(node, path, `expected object got ${nodeKind(node)}`);
+      return undefined;
+    }
+    const out: Record<string, unknown> = {};
+    for (const e of this.entries(node)) {
+      const field = findField(shape, e.key);
+      if (!field) {
+        const p = `${path}${keySegment(e.key)}`;
+        this.problems.push({
+          offset: e.keyNode.range?.[0] ?? 0,
+          path: p,
+          message: `unknown field "${e.key}"`,
+        });
+        continue;
+      }
+      const p = `${path}.${field.name}`;
+      const valueNode = e.value;
+      this.entryOffsets(p, e);
+      if (!valueNode) continue;
+      const v = this.field(valueNode, field.type, p);
+      if (v !== undefined) out[field.name] = v;
+    }
+    return out;
+  }
+
+  field(node: Node, type: FieldType, path: string): unknown {
+    if (this.dangling(node, path)) return undefined;
+    switch (type.t) {
+      case "string":
+        return this.string(node, path);
+      case "bool": {
+        const kind = nodeKind(node);
+        if (kind !== "Bool") {
+          this.problem(node, path, `expected boolean value got ${kind}`);
+          return undefined;
+        }
+        return (node as Scalar).value;
+      }
+      case "uint64":
+        return this.uint64(node, path);
+      case "enum":
+        return this.enumValue(node, type.values, path);
+      case "value":
+        return this.value(node, path);
+      case "message":
+        return this.message(node, type.shape(), path);
+      case "list": {
+        if (!isSeq(node)) {
+          this.problem(node, path, `expected sequence got ${nodeKind(node)}`);
+          return undefined;
+        }
+        const out: unknown[] = [];
+        node.items.forEach((item, i) => {
+          const p = `${path}[${i}]`;
+          const n = this.resolveValue(item);
+          if (!n) return;
+          this.offsets.set(p, { value: this.#offset(n), scalar: isScalar(n) });
+          const v = this.field(n, type.of, p);
+          if (v !== undefined) out.push(v);
+        });
+        return out;
+      }
+      case "map": {
+        if (!isMap(node)) {
+          this.problem(node, path, `expected map got ${nodeKind(node)}`);
+          return undefined;
+        }
+        const out: Record<string, unknown> = {};
+        for (const e of this.entries(node)) {
+          const p = `${path}${keySegment(e.key)}`;
+          this.entryOffsets(p, e);
+          const v = e.value ? this.field(e.value, type.of, p) : type.of.t === "value" ? null : "";
+          if (v !== undefined) out[e.key] = v;
+        }
+        return out;
+      }
+    }
+  }
+
+  string(node: Node, path: string): string | undefined {
+    const kind = nodeKind(node);
+    switch (kind) {
+      case "String":
+      case "Literal":
+        return this.text(node as Scalar);
+      case "Integer":
+      case "Bool":
+        // protobuf JSON would refuse these, but Cerbos's YAML reader takes the text as written
+        // (less a leading `+`).
+        return ((node as Scalar).source ?? String((node as Scalar).value)).replace(/^\+/u, "");
+      case "Null":
+        return "";
+      default:
+        this.problem(node, path, `expected string value got ${kind}`);
+        return undefined;
+    }
+  }
+
+  uint64(node: Node, path: string): string | undefined {
+    const kind = nodeKind(node);
+    const raw = isScalar(node) ? String(node.value) : "";
+    if (kind === "Integer" || (kind === "String" && /^-?\d+$/u.test(raw))) {
+      if (raw.startsWith("-")) {
+        this.problem(node, path, `unexpected negative value ${raw}`);
+        return undefined;
+      }
+      return raw;
+    }
+    if (kind === "Null") return undefined;
+    this.problem(node, path, `expected integer value got ${kind}`);
+    return undefined;
+  }
+
+  enumValue(node: Node, values: readonly string[], path: string): string | number | undefined {
+    const kind = nodeKind(node);
+    if (kind === "Null") return undefined;
+    if (kind === "String") {
+      const name = String((node as Scalar).value);
+      if (values.includes(name)) return name;
+      this.problem(node, path, `invalid enum value "${name}"`);
+      return undefined;
+    }
+    if (kind === "Integer") {
+      const n = Number((node as Scalar).value);
+      return values[n] ?? n;
+    }
+    this.problem(node, path, "invalid enum value");
+    return undefined;
+  }
+
+  /** google.protobuf.Value: any JSON value, except that infinities and NaN have no JSON form. */
+  value(node: Node, path: string): unknown {
+    if (this.dangling(node, path)) return undefined;
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      for (const e of this.entries(node)) {
+        const p = `${path}${keySegment(e.key)}`;
+        this.entryOffsets(p, e);
+        const v = e.value ? this.value(e.value, p) : null;
+        if (v !== undefined) out[e.key] = v;
+      }
+      return out;
+    }
+    if (isSeq(node)) {
+      const out: unknown[] = [];
+      node.items.forEach((item, i) => {
+        const p = `${path}[${i}]`;
+        const n = this.resolveValue(item);
+        if (!n) {
+          out.push(null);
+          return;
+        }
+        this.offsets.set(p, { value: this.#offset(n), scalar: isScalar(n) });
+        const v = this.value(n, p);
+        out.push(v === undefined ? null : v);
+      });
+      return out;
+    }
+    const s = node as Scalar;
+    const v = s.value;
+    if (v === null || v === undefined) return null;
+    if (typeof v === "number") {
+      if (Number.isNaN(v)) {
+        this.problem(node, path, "unexpected Nan");
+        return undefined;
+      }
+      if (!Number.isFinite(v)) {
+        this.problem(node, path, v > 0 ? "unexpected Infinity" : "unexpected -Infinity");
+        return undefined;
+      }
+      return v;
+    }
+    if (typeof v === "bigint") return Number(v);
+    if (typeof v === "string") return this.text(s);
+    if (typeof v === "boolean") return v;
+    return s.source ?? "";
+  }
+
+  /**
+   * A string scalar's value. A block scalar that runs to the end of a file without a final
+   * newline has no line break to keep, but the yaml library adds one; goccy/go-yaml does not.
+   */
+  text(s: Scalar): string {
+    const v = String(s.value);
+    const end = s.range?.[1] ?? 0;
+    const block = s.type === "BLOCK_LITERAL" || s.type === "BLOCK_FOLDED";
+    if (block && v.endsWith("\n") && end >= this.#text.length && !/\r?\n$/u.test(this.#text)) {
+      const header = /^[|>][^\n]*/u.exec(this.#text.slice(s.range?.[0] ?? 0))?.[0] ?? "";
+      if (!header.includes("+")) return v.slice(0, -1);
+    }
+    return v;
+  }
+}
+
+function findField(shape: MessageShape, key: string): FieldShape | undefined {
+  return shape.fields.find((f) => f.name === key || f.protoName === key);
+}
+
+function scalarText(s: Scalar): string {
+  const v = s.value;
+  if (v === null || v === undefined) return s.source ?? "";
+  return typeof v === "string" ? v : (s.source ?? JSON.stringify(v));
+}
