@@ -1,0 +1,405 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { compilePolicySet } from "../compile/index.ts";
+import { createEngine, type EngineOptions } from "./index.ts";
+import type { CheckInput } from "./types.ts";
+
+function engineFor(policies: Record<string, string>, options?: EngineOptions) {
+  const { policySet, diagnostics } = compilePolicySet({
+    policies: Object.entries(policies).map(([file, text]) => ({ file, text })),
+  });
+  assert.deepEqual(diagnostics, []);
+  assert.ok(policySet);
+  return createEngine(policySet, options);
+}
+
+const input = (
+  roles: string[],
+  actions: string[],
+  extra: Partial<CheckInput> = {},
+): CheckInput => ({
+  requestId: "r",
+  principal: { id: "alice", roles, attr: { dept: "eng" } },
+  resource: { kind: "doc", id: "d1", attr: { owner: "alice" } },
+  actions,
+  ...extra,
+});
+
+const DOC = `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  variables:
+    local:
+      broken: P.attr.nope
+      owner: R.attr.owner == P.id
+  rules:
+    - actions: ["view", "edit"]
+      roles: ["admin"]
+      effect: EFFECT_ALLOW
+    - actions: ["edit"]
+      roles: ["user"]
+      effect: EFFECT_DENY
+    - actions: ["view:*"]
+      roles: ["user"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          expr: V.owner
+      output:
+        when:
+          ruleActivated: '"owner:" + P.id'
+          conditionNotMet: now()
+    - actions: ["purge"]
+      roles: ["*"]
+      effect: EFFECT_DENY
+      condition:
+        match:
+          expr: R.attr.missing == 1
+    - actions: ["purge"]
+      roles: ["admin"]
+      effect: EFFECT_ALLOW
+    - actions: ["env"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          expr: G.env == "prod"
+`;
+
+describe("engine", () => {
+  it("lets an ALLOW of one role beat a DENY of another (DENY wins only within a role)", () => {
+    const out = engineFor({ "doc.yaml": DOC }).check([input(["user", "admin"], ["edit"])]);
+    assert.equal(out[0]?.actions["edit"]?.effect, "EFFECT_ALLOW");
+    const userOnly = engineFor({ "doc.yaml": DOC }).check([input(["user"], ["edit"])]);
+    assert.equal(userOnly[0]?.actions["edit"]?.effect, "EFFECT_DENY");
+  });
+
+  it("matches action globs and names unnamed rules rule-NNN in outputs", () => {
+    const out = engineFor({ "doc.yaml": DOC }).check([input(["user"], ["view:public"])]);
+    assert.deepEqual(out[0]?.actions["view:public"], {
+      effect: "EFFECT_ALLOW",
+      policy: "resource.doc.vdefault",
+    });
+    assert.deepEqual(out[0]?.outputs, [
+      { src: "resource.doc.vdefault#rule-003", action: "view:public", val: "owner:alice" },
+    ]);
+  });
+
+  it("evaluates only variables some expression reads", () => {
+    const out = engineFor({ "doc.yaml": DOC }).check([input(["user"], ["view:public"])]);
+    assert.equal(out[0]?.evaluationErrors, undefined);
+  });
+
+  it("fixes now() for the whole call", () => {
+    const engine = engineFor({ "doc.yaml": DOC });
+    const stranger = input(["user"], ["view:a", "view:b"], {
+      resource: { kind: "doc", id: "d1", attr: { owner: "bob" } },
+    });
+    const out = engine.check([stranger], { now: () => Date.parse("2024-05-06T07:08:09.5Z") });
+    assert.deepEqual(
+      out[0]?.outputs?.map((o) => o.val),
+      ["2024-05-06T07:08:09.5Z", "2024-05-06T07:08:09.5Z"],
+    );
+  });
+
+  it("reads the clock only when a condition uses it, and once per call", () => {
+    const engine = engineFor({ "doc.yaml": DOC });
+    let calls = 0;
+    const now = (): number => {
+      calls++;
+      return 0;
+    };
+    engine.check([input(["admin"], ["view"])], { now });
+    assert.equal(calls, 0);
+    const stranger = input(["user"], ["view:a", "view:b"], {
+      resource: { kind: "doc", id: "d1", attr: { owner: "bob" } },
+    });
+    engine.check([stranger, stranger], { now });
+    assert.equal(calls, 1);
+  });
+
+  it("does not let a failing DENY condition deny, unless evaluation is strict", () => {
+    const lax = engineFor({ "doc.yaml": DOC }).check([input(["user"], ["purge"])]);
+    assert.deepEqual(lax[0]?.actions["purge"], {
+      effect: "EFFECT_DENY",
+      policy: "resource.doc.vdefault",
+    });
+    assert.deepEqual(lax[0]?.evaluationErrors, [
+      { celError: { expression: "R.attr.missing == 1", message: "no such key: missing" } },
+    ]);
+    const admin = engineFor({ "doc.yaml": DOC }).check([input(["admin"], ["purge"])]);
+    assert.equal(admin[0]?.actions["purge"]?.effect, "EFFECT_ALLOW");
+    const strict = engineFor({ "doc.yaml": DOC }, { strictEvaluation: true }).check([
+      input(["admin"], ["purge"]),
+    ]);
+    assert.equal(strict[0]?.actions["purge"]?.effect, "EFFECT_DENY");
+  });
+
+  it("reads globals", () => {
+    assert.equal(
+      engineFor({ "doc.yaml": DOC }, { globals: { env: "prod" } }).check([input(["x"], ["env"])])[0]
+        ?.actions["env"]?.effect,
+      "EFFECT_ALLOW",
+    );
+    assert.equal(
+      engineFor({ "doc.yaml": DOC }, { globals: { env: "dev" } }).check([input(["x"], ["env"])])[0]
+        ?.actions["env"]?.effect,
+      "EFFECT_DENY",
+    );
+  });
+
+  it("denies by default with policy NO_MATCH", () => {
+    const out = engineFor({ "doc.yaml": DOC }).check([
+      input(["user"], ["x"], { resource: { kind: "other", id: "o" } }),
+    ]);
+    assert.deepEqual(out[0]?.actions["x"], { effect: "EFFECT_DENY", policy: "NO_MATCH" });
+  });
+
+  it("decides with a principal policy before resource policies", () => {
+    const engine = engineFor({
+      "doc.yaml": DOC,
+      "alice.yaml": `
+apiVersion: api.cerbos.dev/v1
+principalPolicy:
+  principal: alice
+  version: default
+  rules:
+    - resource: doc
+      actions:
+        - action: "edit"
+          effect: EFFECT_DENY
+`,
+    });
+    const out = engine.check([input(["admin"], ["edit", "view"])]);
+    assert.deepEqual(out[0]?.actions["edit"], {
+      effect: "EFFECT_DENY",
+      policy: "principal.alice.vdefault",
+    });
+    assert.deepEqual(out[0]?.actions["view"], {
+      effect: "EFFECT_ALLOW",
+      policy: "resource.doc.vdefault",
+    });
+  });
+
+  it("narrows with role policies and attributes the implicit DENY to them", () => {
+    const engine = engineFor({
+      "doc.yaml": DOC,
+      "role.yaml": `
+apiVersion: api.cerbos.dev/v1
+rolePolicy:
+  role: auditor
+  parentRoles: ["admin"]
+  rules:
+    - resource: doc
+      allowActions: ["view"]
+`,
+    });
+    const out = engine.check([input(["auditor"], ["view", "edit"])]);
+    assert.deepEqual(out[0]?.actions["view"], {
+      effect: "EFFECT_ALLOW",
+      policy: "resource.doc.vdefault",
+    });
+    assert.deepEqual(out[0]?.actions["edit"], {
+      effect: "EFFECT_DENY",
+      policy: "role.auditor.vdefault",
+    });
+  });
+
+  it("searches parent scopes leniently only when asked", () => {
+    const scoped = `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  scope: acme
+  rules:
+    - actions: ["view"]
+      roles: ["user"]
+      effect: EFFECT_ALLOW
+`;
+    const policies = { "doc.yaml": DOC, "doc.acme.yaml": scoped };
+    const req = input(["user"], ["view"], {
+      resource: { kind: "doc", id: "d", scope: "acme.uk", attr: { owner: "bob" } },
+    });
+    assert.deepEqual(engineFor(policies).check([req])[0]?.actions["view"], {
+      effect: "EFFECT_DENY",
+      policy: "NO_MATCH",
+    });
+    assert.deepEqual(
+      engineFor(policies, { lenientScopeSearch: true }).check([req])[0]?.actions["view"],
+      {
+        effect: "EFFECT_ALLOW",
+        policy: "resource.doc.vdefault/acme",
+        scope: "acme",
+      },
+    );
+  });
+
+  it("explains decisions on request", () => {
+    const out = engineFor({ "doc.yaml": DOC }).check([input(["user"], ["edit"])], {
+      explain: true,
+    });
+    const ex = out[0]?.explanation?.actions["edit"];
+    assert.equal(ex?.effect, "EFFECT_DENY");
+    assert.equal(ex?.decidedBy?.rule, "resource.doc.vdefault#rule-002");
+    assert.deepEqual(ex?.resourceScopes, [""]);
+  });
+});
+
+describe("strict evaluation (checked against cerbos 0.55 with engine.strictEvaluation)", () => {
+  const S = `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: s
+  version: default
+  rules:
+    - actions: ["a", "b"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+    - actions: ["a"]
+      roles: ["*"]
+      effect: EFFECT_DENY
+      condition:
+        match:
+          expr: R.attr.missing == 1
+    - actions: ["c"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          any:
+            of:
+              - expr: R.attr.missing == 1
+              - expr: "true"
+    - actions: ["d"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          none:
+            of:
+              - expr: R.attr.missing == 1
+`;
+  const req: CheckInput = {
+    principal: { id: "p", roles: ["u"] },
+    resource: { kind: "s", id: "1" },
+    actions: ["a", "b", "c", "d"],
+  };
+  const effects = (o: EngineOptions) =>
+    Object.fromEntries(
+      Object.entries(engineFor({ "s.yaml": S }, o).check([req])[0]?.actions ?? {}).map(([k, v]) => [
+        k,
+        v.effect,
+      ]),
+    );
+
+  it("treats a failing expression as false by default", () => {
+    assert.deepEqual(effects({}), {
+      a: "EFFECT_ALLOW",
+      b: "EFFECT_ALLOW",
+      c: "EFFECT_ALLOW",
+      d: "EFFECT_ALLOW",
+    });
+  });
+
+  it("lets the failure end the condition when strict: DENY rules deny, ALLOW rules do not allow", () => {
+    assert.deepEqual(effects({ strictEvaluation: true }), {
+      a: "EFFECT_DENY",
+      b: "EFFECT_ALLOW",
+      c: "EFFECT_DENY",
+      d: "EFFECT_DENY",
+    });
+  });
+});
+
+describe("strict evaluation denies in the name of the failing rule (checked against cerbos 0.55)", () => {
+  const T = `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: t
+  version: default
+  rules:
+    - actions: ["a", "b"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+    - actions: ["a"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          expr: R.attr.missing == 1
+      output:
+        when:
+          ruleActivated: '"act"'
+          conditionNotMet: '"cnm"'
+    - actions: ["c"]
+      roles: ["u"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          expr: R.attr.missing == 1
+    - actions: ["c"]
+      roles: ["v"]
+      effect: EFFECT_ALLOW
+`;
+  const TS = `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: t
+  version: default
+  scope: s
+  rules:
+    - actions: ["d"]
+      roles: ["*"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          expr: R.attr.missing == 1
+`;
+  const engine = () => engineFor({ "t.yaml": T, "t.s.yaml": TS }, { strictEvaluation: true });
+
+  it("lets a failing ALLOW rule deny even next to an unconditional ALLOW, without outputs", () => {
+    const out = engine().check([
+      {
+        principal: { id: "p", roles: ["u"] },
+        resource: { kind: "t", id: "1" },
+        actions: ["a", "b"],
+      },
+    ]);
+    assert.deepEqual(out[0]?.actions, {
+      a: { effect: "EFFECT_DENY", policy: "resource.t.vdefault" },
+      b: { effect: "EFFECT_ALLOW", policy: "resource.t.vdefault" },
+    });
+    assert.equal(out[0]?.outputs, undefined);
+  });
+
+  it("overrides the ALLOW of another role", () => {
+    const out = engine().check([
+      {
+        principal: { id: "p", roles: ["u", "v"] },
+        resource: { kind: "t", id: "1" },
+        actions: ["c"],
+      },
+    ]);
+    assert.deepEqual(out[0]?.actions["c"], {
+      effect: "EFFECT_DENY",
+      policy: "resource.t.vdefault",
+    });
+  });
+
+  it("names the policy and scope of the failing rule", () => {
+    const out = engine().check([
+      {
+        principal: { id: "p", roles: ["u"] },
+        resource: { kind: "t", id: "1", scope: "s" },
+        actions: ["d", "a"],
+      },
+    ]);
+    assert.deepEqual(out[0]?.actions, {
+      d: { effect: "EFFECT_DENY", policy: "resource.t.vdefault/s", scope: "s" },
+      a: { effect: "EFFECT_DENY", policy: "resource.t.vdefault" },
+    });
+  });
+});
