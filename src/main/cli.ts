@@ -1,0 +1,74 @@
+// The `gatehouse` command line: `gatehouse compile ...` (policy compilation and tests),
+// `--help` and `--version`. bin/gatehouse.js calls `main`; tests call `runCli` with a fake io.
+
+import { readFileSync } from "node:fs";
+import { compileHelp, parseCompileArgs } from "./compile-args.ts";
+import { exitCodes, processIo, UsageError } from "./cli-io.ts";
+import type { CliIo } from "./cli-io.ts";
+
+export const usage = `Usage: gatehouse <command> [flags]
+
+Open-source access control: a Cerbos-compatible policy decision point
+
+Flags:
+  -h, --help       Show context-sensitive help.
+      --version    Show gatehouse version
+
+Commands:
+  compile <dir> [flags]
+    Compile and test policies
+
+Run "gatehouse <command> --help" for more information on a command.
+`;
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: string;
+  };
+  return pkg.version ?? "0.0.0";
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) {
+      io.out(usage);
+      return io.fail('expected one of "compile"', exitCodes.usage);
+    }
+    if (command === "-h" || command === "--help") {
+      io.out(usage);
+      return exitCodes.ok;
+    }
+    if (command === "--version") {
+      io.out(`${version()}\n`);
+      return exitCodes.ok;
+    }
+    if (command === "compile") {
+      if (rest.includes("--version")) {
+        io.out(`${version()}\n`);
+        return exitCodes.ok;
+      }
+      const flags = parseCompileArgs(rest);
+      if (flags === "help") {
+        io.out(compileHelp);
+        return exitCodes.ok;
+      }
+      // Loaded on demand: `--help` and `--version` need not load the policy engine.
+      const { runCompile } = await import("./compile-command.ts");
+      return await runCompile(flags, io);
+    }
+    if (command.startsWith("-")) throw new UsageError(`unknown flag ${command}`);
+    throw new UsageError(`unexpected argument ${command}`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.out(command === "compile" ? compileHelp : usage);
+      return io.fail(e.message, exitCodes.usage);
+    }
+    return io.fail(e instanceof Error ? e.message : String(e), exitCodes.failure);
+  }
+}
+
+/** Entry point for bin/gatehouse.js. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await runCli(argv, processIo());
+}
