@@ -2,40 +2,13 @@
 // against testdata/store). Prints the median and 99th percentile time per decision (one input
 // of one case, all its actions) after a warm-up. Run: node bench/check.bench.ts
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { compilePolicySet, createEngine } from "../src/authz/index.ts";
+import { readPolicyRepository } from "../src/store/disk/index.ts";
 import type { CheckInput } from "../src/authz/engine/types.ts";
 import { testdata } from "../test/support/reference.ts";
-
-function readStore(root: string): {
-  policies: { file: string; text: string }[];
-  schemas: { ref: string; text: string }[];
-} {
-  const policies: { file: string; text: string }[] = [];
-  const schemas: { ref: string; text: string }[] = [];
-  const walk = (dir: string, inSchemas: boolean): void => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith(".")) continue;
-      const full = join(dir, name);
-      const rel = relative(root, full);
-      if (statSync(full).isDirectory()) {
-        if (name !== "testdata") walk(full, inSchemas || (dir === root && name === "_schemas"));
-      } else if (inSchemas) {
-        if (name.endsWith(".json"))
-          schemas.push({
-            ref: `cerbos:///${rel.slice("_schemas/".length)}`,
-            text: readFileSync(full, "utf8"),
-          });
-      } else if (/\.(ya?ml|json)$/u.test(name) && !/_test\.(ya?ml|json)$/u.test(name)) {
-        policies.push({ file: rel, text: readFileSync(full, "utf8") });
-      }
-    }
-  };
-  walk(root, false);
-  return { policies, schemas };
-}
 
 /** `count` resource policies for kinds no request names, to show lookups do not scale with them. */
 function unrelatedPolicies(count: number): { file: string; text: string }[] {
@@ -56,8 +29,9 @@ resourcePolicy:
   }));
 }
 
+const store = await readPolicyRepository(testdata("store"));
+
 function build(extra: number) {
-  const store = readStore(testdata("store"));
   const start = process.hrtime.bigint();
   const { policySet, diagnostics } = compilePolicySet({
     ...store,
