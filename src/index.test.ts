@@ -25,8 +25,16 @@ test("loadPolicies reads a folder and checks in-process", async () => {
     const pdp = await loadPolicies(dir);
     const principal = { id: "alice", roles: ["user"] };
     const [mine, theirs] = pdp.check([
-      { principal, resource: { kind: "document", id: "1", attr: { owner: "alice" } }, actions: ["view", "edit"] },
-      { principal, resource: { kind: "document", id: "2", attr: { owner: "bob" } }, actions: ["view"] },
+      {
+        principal,
+        resource: { kind: "document", id: "1", attr: { owner: "alice" } },
+        actions: ["view", "edit"],
+      },
+      {
+        principal,
+        resource: { kind: "document", id: "2", attr: { owner: "bob" } },
+        actions: ["view"],
+      },
     ]);
     assert.equal(mine?.actions["view"]?.effect, "EFFECT_ALLOW");
     assert.equal(mine?.actions["edit"]?.effect, "EFFECT_DENY");
@@ -39,7 +47,10 @@ test("loadPolicies reads a folder and checks in-process", async () => {
 test("loadPolicies rejects a broken folder with every problem and its position", async () => {
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-lib-"));
   try {
-    await writeFile(join(dir, "document.yaml"), policy.replace("R.attr.owner == P.id", "R.attr.owner ^^ 1"));
+    await writeFile(
+      join(dir, "document.yaml"),
+      policy.replace("R.attr.owner == P.id", "R.attr.owner ^^ 1"),
+    );
     await assert.rejects(loadPolicies(dir), (err: unknown) => {
       assert.ok(err instanceof InvalidPolicyError);
       const d = err.diagnostics.find((x) => x.file === "document.yaml");
