@@ -5,11 +5,7 @@
 import type { Diagnostic } from "./diagnostic.ts";
 
 export type GatehouseErrorCode =
-  | "INVALID_ARGUMENT"
-  | "INVALID_POLICY"
-  | "NOT_FOUND"
-  | "IO"
-  | "INTERNAL";
+  "INVALID_ARGUMENT" | "INVALID_POLICY" | "NOT_FOUND" | "IO" | "INTERNAL";
 
 export class GatehouseError extends Error {
   readonly code: GatehouseErrorCode;

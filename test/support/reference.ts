@@ -17,4 +17,5 @@ if (!existsSync(referenceRoot)) {
   );
 }
 
-export const testdata = (...parts: string[]): string => resolve(referenceRoot, "testdata", ...parts);
+export const testdata = (...parts: string[]): string =>
+  resolve(referenceRoot, "testdata", ...parts);

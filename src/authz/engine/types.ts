@@ -25,7 +25,9 @@ export interface Resource {
 export interface AuxData {
   readonly jwt?: Readonly<Record<string, JsonValue>>;
   /** Several named tokens (Cerbos 0.55): `request.auxData.jwts.NAME.claims`. */
-  readonly jwts?: Readonly<Record<string, { readonly claims: Readonly<Record<string, JsonValue>> }>>;
+  readonly jwts?: Readonly<
+    Record<string, { readonly claims: Readonly<Record<string, JsonValue>> }>
+  >;
 }
 
 /** One principal, one resource, several actions: the engine's unit of work. */
