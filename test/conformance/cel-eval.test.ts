@@ -44,17 +44,7 @@ const SKIPS: Readonly<Record<string, string>> = {};
  * Expressions that need a CEL-core feature not there yet. While they fail to compile or evaluate
  * they count as true (and are reported); once the core supports them they are checked like the rest.
  */
-const PENDING_CORE: readonly [RegExp, string][] = [
-  [
-    /hierarchy\("a\.b\.c\.d"\)\[1\]/,
-    "core checker: index operator `_[_]` on opaque types (hierarchy_index overload)",
-  ],
-  [/\.sortBy\(/, "core parser: the lists `sortBy` macro (expands to @sortByAssociatedKeys)"],
-  [
-    /\{valueVar: indexVar\}/,
-    "core evaluator: map literals with double keys (cel-go allows them; JSON numbers are doubles)",
-  ],
-];
+const PENDING_CORE: readonly [RegExp, string][] = [];
 
 function pendingReason(expr: string): string | undefined {
   return PENDING_CORE.find(([re]) => re.test(expr))?.[1];

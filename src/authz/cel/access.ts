@@ -101,7 +101,10 @@ export function selectOptional(v: CelValue, field: string): CelResult {
     if (r === undefined) return CelOptional.none;
     return r instanceof CelError ? r : new CelOptional(r);
   }
-  return new CelError(`no such key: ${field}`);
+  if (Array.isArray(v)) return new CelError("unsupported index type 'string' in list");
+  // cel-go finds no field on other values and optional access turns that into none
+  // (REPL: `dyn(1).?a.orValue(0)` is 0)
+  return CelOptional.none;
 }
 
 export function indexValue(v: CelValue, k: CelValue): CelResult {
@@ -148,7 +151,8 @@ export function indexOptional(v: CelValue, k: CelValue): CelResult {
     if (r === undefined) return CelOptional.none;
     return r instanceof CelError ? r : new CelOptional(r);
   }
-  return new CelError(`no such key: ${formatKey(k)}`);
+  // as for selection: a value that is neither list nor map has no entry (REPL: `dyn("s")[?0]`)
+  return CelOptional.none;
 }
 
 /** has(): maps test key presence; messages test for a non-default value, as proto3 does. */

@@ -57,6 +57,8 @@ export interface CheckResult {
   /** Ident nodes, and select nodes that denote a qualified name, keyed by node id. */
   readonly resolutions: ReadonlyMap<number, Resolution>;
   readonly calls: ReadonlyMap<number, CallResolution>;
+  /** Select nodes reading a field of a message with dynamic fields: map semantics at run time. */
+  readonly dynamicSelects: ReadonlySet<number>;
   readonly issues: readonly CheckIssue[];
   readonly resultType: CelType;
 }
@@ -80,6 +82,7 @@ export function checkExpression(env: Environment, expr: Expr): CheckResult {
     types: c.types,
     resolutions: c.resolutions,
     calls: c.calls,
+    dynamicSelects: c.dynamicSelects,
     issues: c.issues,
     resultType,
   };
@@ -90,6 +93,7 @@ class Checker {
   readonly types = new Map<number, CelType>();
   readonly resolutions = new Map<number, Resolution>();
   readonly calls = new Map<number, CallResolution>();
+  readonly dynamicSelects = new Set<number>();
   readonly issues: CheckIssue[] = [];
   /** Comprehension variables, innermost last. */
   readonly scopes: Map<string, CelType>[] = [];
@@ -233,6 +237,9 @@ class Checker {
       }
     }
     const operand = this.check(e.operand);
+    if (operand.kind === "message" && this.env.messages.get(operand.name)?.dynamicFields === true) {
+      this.dynamicSelects.add(e.id);
+    }
     const fieldType = this.fieldType(operand, e.field, e.offset, e.optional);
     if (e.testOnly) return T.bool;
     if (e.optional) return fieldType.kind === "optional" ? fieldType : T.optional(fieldType);
@@ -260,6 +267,7 @@ class Checker {
         return operand.value;
       case "message": {
         const msg = this.env.messages.get(operand.name);
+        if (msg?.dynamicFields === true) return msg.fields[field] ?? DYN;
         const ft = msg?.fields[field];
         if (ft === undefined) return this.error(`undefined field '${field}'`, offset);
         return ft;
@@ -471,6 +479,19 @@ class Checker {
         // _[_] and _[?_]
         const operand = this.check(args[0]!);
         const index = this.check(args[1]!);
+        // Libraries may make opaque types indexable (Cerbos's `hierarchy("a.b")[1]`): the
+        // evaluator needs their overloads for operands it cannot index itself
+        const indexers = this.env.functions.get("_[_]");
+        if (e.fn === "_[_]" && indexers !== undefined && indexers.length > 0) {
+          this.calls.set(e.id, { name: "_[_]", member: false, overloads: indexers, exact: false });
+        }
+        if (e.fn === "_[?_]" && operand.kind === "opaque") {
+          // library indexers declare only `_[_]`
+          return this.error(
+            `found no matching overload for '_[?_]' applied to '(${formatType(operand)}, ${formatType(index)})'`,
+            e.offset,
+          );
+        }
         const t = this.indexType(operand, index, e.offset);
         if (e.fn === "_[?_]" && t.kind !== "error")
           return t.kind === "optional" ? t : T.optional(t);
@@ -497,6 +518,15 @@ class Checker {
       case "optional": {
         const inner = this.indexType(operand.of, index, offset);
         return inner.kind === "optional" || inner.kind === "error" ? inner : T.optional(inner);
+      }
+      case "opaque": {
+        const o = (this.env.functions.get("_[_]") ?? []).find(
+          (x) =>
+            x.params.length === 2 &&
+            isAssignable(x.params[0]!, operand, new Map()) &&
+            isAssignable(x.params[1]!, index, new Map()),
+        );
+        return o === undefined ? fail() : o.result;
       }
       default:
         return fail();

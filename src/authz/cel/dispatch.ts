@@ -28,34 +28,16 @@ function fallbackContext(): EvalContext {
   return defaultContext;
 }
 
+/** Each overload's formal parameters, the receiver first for member calls. */
+function formalsOf(res: CallResolution): (readonly CelType[])[] {
+  return res.overloads.map((o) => (res.member ? [o.receiver!, ...o.params] : o.params));
+}
+
 /** True when any value passes the parameter check, so a lone overload needs no run-time test. */
 function acceptsAnything(o: Overload, member: boolean): boolean {
   const formals = member ? [o.receiver!, ...o.params] : o.params;
   return formals.every((f) => f.kind === "dyn" || f.kind === "param");
 }
-
-const CONVERSIONS = new Set([
-  "int",
-  "uint",
-  "double",
-  "string",
-  "bytes",
-  "bool",
-  "timestamp",
-  "duration",
-]);
-const TIME_GETTERS = new Set([
-  "getFullYear",
-  "getMonth",
-  "getDayOfMonth",
-  "getDate",
-  "getDayOfWeek",
-  "getDayOfYear",
-  "getHours",
-  "getMinutes",
-  "getSeconds",
-  "getMilliseconds",
-]);
 
 const NUMBERS = ["int", "uint", "double"];
 const TS = "google.protobuf.Timestamp";
@@ -74,17 +56,63 @@ const OPERATOR_TRAITS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ["_>_", new Set(ORDERED)],
   ["_>=_", new Set(ORDERED)],
   ["size", new Set(["string", "bytes", "list", "map"])],
+  ["matches", new Set(["string"])],
 ]);
 /** cel-go types that accept unknown functions as receivers (and then fail without a name). */
 const RECEIVERS = new Set(["string", TS, DUR]);
+/**
+ * Functions whose cel-go declarations skip the run-time type guard, so a misfit argument
+ * reaches the implementation and fails without a signature: the standard string tests, the
+ * lists `sort`, Cerbos's `timeSince` and the optional combinators.
+ */
+const UNGUARDED = new Set([
+  "contains",
+  "startsWith",
+  "endsWith",
+  "sort",
+  "timeSince",
+  "orValue",
+  "or",
+]);
+/**
+ * Methods Cerbos implements on its own types (hierarchy, SPIFFE) rather than as bound
+ * overloads: a receiver of another type fails naming only the function, a misfit argument
+ * fails without a name.
+ */
+const TYPE_METHODS = new Set([
+  "ancestorOf",
+  "descendentOf",
+  "immediateChildOf",
+  "immediateParentOf",
+  "siblingOf",
+  "overlaps",
+  "commonAncestors",
+  "path",
+  "trustDomain",
+  "name",
+  "isMemberOf",
+  "matchesID",
+]);
+
+/** cel-go expands these macros into calls of internal functions, which its errors name. */
+const MACRO_TARGETS: ReadonlyMap<string, string> = new Map([
+  ["math.greatest", "math.@max"],
+  ["math.least", "math.@min"],
+]);
 
 /**
  * cel-go's wording when no overload fits the run-time arguments. An operator whose left
- * operand lacks the operator's trait names the operator (`no such overload: _+_`);
- * conversions and timestamp getters name the argument types; anything else is plain.
+ * operand lacks the operator's trait names the operator (`no such overload: _+_`); a guarded
+ * overload names the function and the argument types, receiver first
+ * (`no such overload: charAt(int, int)`); the exceptions above are plain or name the function.
  */
-function noSuchOverload(name: string, vals: readonly CelValue[]): CelError {
-  if (vals.length === 0) return NO_SUCH_OVERLOAD;
+function noSuchOverload(
+  res: CallResolution,
+  formals: readonly (readonly CelType[])[],
+  vals: readonly CelValue[],
+): CelError {
+  const name = res.name;
+  if (vals.length === 0 || UNGUARDED.has(name)) return NO_SUCH_OVERLOAD;
   const lhs = runtimeTypeName(vals[0]!);
   const traits = OPERATOR_TRAITS.get(name);
   if (traits !== undefined) {
@@ -92,15 +120,55 @@ function noSuchOverload(name: string, vals: readonly CelValue[]): CelError {
       ? NO_SUCH_OVERLOAD
       : new CelError(`no such overload: ${name}`);
   }
-  if (CONVERSIONS.has(name) || TIME_GETTERS.has(name)) {
-    return new CelError(`no such overload: ${name}(${vals.map(runtimeTypeName).join(", ")})`);
+  if (res.member && TYPE_METHODS.has(name)) {
+    const receiverFits = formals.some((f) => valueMatches(f[0]!, vals[0]!));
+    return receiverFits ? NO_SUCH_OVERLOAD : new CelError(`no such overload: ${name}`);
   }
-  return NO_SUCH_OVERLOAD;
+  // cel-go's lists extension checks the receiver itself and words it differently
+  if (name === "flatten") return new CelError(`no such overload: ${lhs}.flatten()`);
+  // operators and internal functions keep the plain wording
+  if (/^[^a-z]|_$/iu.test(name)) return NO_SUCH_OVERLOAD;
+  const shown = MACRO_TARGETS.get(name) ?? name;
+  return new CelError(`no such overload: ${shown}(${vals.map(runtimeTypeName).join(", ")})`);
+}
+
+/**
+ * A call to non-strict overloads (Cerbos's global `intersect(a, b)` and friends): every
+ * argument is evaluated and an error argument passes the type guard and reaches the
+ * implementation (which then fails with a plain `no such overload`).
+ */
+function dispatchNonStrict(
+  res: CallResolution,
+  formals: readonly (readonly CelType[])[],
+  args: Evaluator[],
+): Evaluator {
+  const overloads = res.overloads;
+  return (b, l, c) => {
+    const vals = args.map((a) => a(b, l, c));
+    for (let k = 0; k < overloads.length; k++) {
+      const o = overloads[k]!;
+      const f = formals[k]!;
+      const fits = vals.every(
+        (v, i) =>
+          (o.nonStrict === true && v instanceof CelError) ||
+          (!(v instanceof CelError) && valueMatches(f[i]!, v)),
+      );
+      if (!fits) continue;
+      if (o.nonStrict === true) {
+        return (o.impl as (...a: CelResult[]) => CelResult)(...vals);
+      }
+      return o.impl(...(vals as CelValue[]));
+    }
+    const failed = vals.find((v) => v instanceof CelError);
+    return failed ?? noSuchOverload(res, formals, vals as CelValue[]);
+  };
 }
 
 export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
   const n = args.length;
-  const name = res.name;
+  if (res.overloads.some((o) => o.nonStrict === true)) {
+    return dispatchNonStrict(res, formalsOf(res), args);
+  }
   if (res.overloads.length === 1 && (res.exact || acceptsAnything(res.overloads[0]!, res.member))) {
     const o = res.overloads[0]!;
     const impl = o.impl;
@@ -141,9 +209,7 @@ export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
     }
   }
   const overloads = res.overloads;
-  const formals: (readonly CelType[])[] = overloads.map((o) =>
-    res.member ? [o.receiver!, ...o.params] : o.params,
-  );
+  const formals = formalsOf(res);
   const plain = !overloads.some((o) => o.usesContext);
   if (plain && n === 1) {
     const a0 = args[0]!;
@@ -153,7 +219,7 @@ export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
       for (let k = 0; k < overloads.length; k++) {
         if (valueMatches(formals[k]![0]!, x)) return overloads[k]!.impl(x);
       }
-      return noSuchOverload(name, [x]);
+      return noSuchOverload(res, formals, [x]);
     };
   }
   if (plain && n === 2) {
@@ -168,7 +234,7 @@ export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
         const f = formals[k]!;
         if (valueMatches(f[0]!, x) && valueMatches(f[1]!, y)) return overloads[k]!.impl(x, y);
       }
-      return noSuchOverload(name, [x, y]);
+      return noSuchOverload(res, formals, [x, y]);
     };
   }
   return (b, l, c) => {
@@ -196,6 +262,6 @@ export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
         );
       return o.impl(...vals);
     }
-    return noSuchOverload(name, vals);
+    return noSuchOverload(res, formals, vals);
   };
 }

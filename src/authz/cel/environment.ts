@@ -42,7 +42,9 @@ export function buildEnvironment(
     // Libraries name their opaque types (net.IP) as field-less messages.
     typeNames.set(
       m.name,
-      Object.keys(m.fields).length === 0 ? T.opaque(m.name) : T.message(m.name),
+      Object.keys(m.fields).length === 0 && m.dynamicFields !== true
+        ? T.opaque(m.name)
+        : T.message(m.name),
     );
   };
   for (const lib of libraries) {

@@ -235,6 +235,48 @@ describe("cel.bind", () => {
   });
 });
 
+describe("map literals with double keys (cel-go accepts them at run time)", () => {
+  test("a double key stays a double, found by the same double", () => {
+    expectValue("{x: 1}[2.0]", 1n, { x: 2 });
+    expectError("{x: 1}[2]", "no such key: 2", { x: 2 });
+    expectValue("{x: 1, 2: 2}[2]", 2n, { x: 2 });
+    expectValue("{x: 1, 2: 2}[2.0]", 1n, { x: 2 });
+    expectValue("{x: 1, 2: 2}.size()", 2n, { x: 2 });
+    expectValue("{x: 1} == {2: 1}", true, { x: 2 });
+    expectValue("{2: 1} == {x: 1}", false, { x: 2 });
+    expectValue("2 in {x: 1}", false, { x: 2 });
+    expectValue("{x: 1}.exists(k, type(k) == double)", true, { x: 2 });
+    expectValue("{x: 1}[1.5]", 1n, { x: 1.5 });
+  });
+  test("JSON numbers as keys of transformed maps", () => {
+    expectValue("l.transformMapEntry(i, v, {v: i}) == {1: 0, 2: 1, 3: 2}", true, { l: [1, 2, 3] });
+    expectValue("{x: 1}.transformMap(k, v, v)[2.0]", 1n, { x: 2 });
+  });
+});
+
+describe("timestamps keep the UTC offset they were written with (cerbos repl)", () => {
+  const ts = 'timestamp("2024-01-01T00:00:00+05:30")';
+  test("formatting keeps the offset", () => {
+    expectValue(`string(${ts})`, "2024-01-01T00:00:00+05:30");
+    expectValue('string(timestamp("2024-01-01T00:00:00.5-08:00"))', "2024-01-01T00:00:00.5-08:00");
+    expectValue('string(timestamp("2024-01-01T00:00:00+00:00"))', "2024-01-01T00:00:00Z");
+    expectValue('string(timestamp("2024-01-01T00:00:00-00:00"))', "2024-01-01T00:00:00Z");
+    expectValue(`string(timestamp(${ts}))`, "2024-01-01T00:00:00+05:30");
+    expectValue(`string(${ts}).size()`, 25n);
+  });
+  test("arithmetic keeps it", () => {
+    expectValue(`string(${ts} + duration("1h"))`, "2024-01-01T01:00:00+05:30");
+    expectValue(`string(duration("1h") + ${ts})`, "2024-01-01T01:00:00+05:30");
+    expectValue(`string(${ts} - duration("1h"))`, "2023-12-31T23:00:00+05:30");
+  });
+  test("comparisons and getters use the instant in UTC", () => {
+    expectValue(`${ts} == timestamp("2023-12-31T18:30:00Z")`, true);
+    expectValue(`${ts}.getHours()`, 18n);
+    expectValue(`${ts}.getDayOfMonth()`, 30n);
+    expectValue(`int(${ts})`, 1704047400n);
+  });
+});
+
 describe("optionals", () => {
   test("optional selection and indexing", () => {
     expectValue("{'a': 1}.?a", new CelOptional(1n));
@@ -245,6 +287,19 @@ describe("optionals", () => {
     expectValue("[1, 2][?5]", CelOptional.none);
     expectValue("{'a': 1}[?'a'].orValue(0)", 1n);
     expectValue("m.?a.?b.orValue('none')", "none", { m: { a: {} } });
+  });
+  test("optional access on values that are neither map nor list is none (cerbos repl)", () => {
+    expectValue("m.?nested.?a.?b.orValue(0)", 0n, { m: { nested: 1 } });
+    expectValue("m.?nested.?a.?b.orValue(0)", 0n, { m: { nested: { a: 1 } } });
+    expectValue("dyn({'a': 1}).?a.?b.hasValue()", false);
+    expectValue("dyn('s').?a", CelOptional.none);
+    expectValue("dyn(null).?a", CelOptional.none);
+    expectValue("dyn(1)[?'a']", CelOptional.none);
+    expectValue("dyn('s')[?0]", CelOptional.none);
+    expectError("m.?nested.?a.?b.orValue(0)", "unsupported index type 'string' in list", {
+      m: { nested: [1] },
+    });
+    expectError("dyn({'a': [1]}).?a.?b", "unsupported index type 'string' in list");
   });
   test("functions", () => {
     expectValue("optional.of(1).value()", 1n);

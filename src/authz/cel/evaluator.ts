@@ -15,6 +15,7 @@ import {
 } from "./access.ts";
 import type { ComprehensionNode, CallNode, Expr, SelectNode } from "./ast.ts";
 import type { CheckResult } from "./checker.ts";
+import type { Overload } from "./library.ts";
 import { dispatch, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
 import {
   isCelMap,
@@ -25,6 +26,7 @@ import {
   mapKeys,
   runtimeTypeName,
 } from "./maps.ts";
+import { valueMatches } from "./type-rules.ts";
 import type { CelType } from "./types.ts";
 import {
   CelError,
@@ -221,7 +223,7 @@ class Compiler {
     const operand = this.compile(e.operand);
     const field = e.field;
     const operandType = this.checked.types.get(e.operand.id);
-    const isMessage = operandType?.kind === "message";
+    const isMessage = operandType?.kind === "message" && !this.checked.dynamicSelects.has(e.id);
     const fieldType = isMessage ? this.checked.types.get(e.id) : undefined;
     if (e.testOnly) {
       return (b, l, c) => {
@@ -312,7 +314,10 @@ class Compiler {
           if (v.value === undefined) continue;
           v = v.value;
         }
-        if (!isValidMapKey(k)) return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
+        // cel-go's maps also take double keys at run time
+        if (!isValidMapKey(k) && typeof k !== "number") {
+          return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
+        }
         if (typeof k === "string" && obj !== undefined) {
           obj[k] = v;
           continue;
@@ -424,7 +429,13 @@ class Compiler {
       case "_[_]":
       case "_[?_]": {
         const [operand, index] = args as [Evaluator, Evaluator];
-        const f = e.fn === "_[_]" ? indexValue : indexOptional;
+        const indexers = e.fn === "_[_]" ? this.checked.calls.get(e.id)?.overloads : undefined;
+        const f =
+          indexers === undefined
+            ? e.fn === "_[_]"
+              ? indexValue
+              : indexOptional
+            : (v: CelValue, k: CelValue): CelResult => indexWith(indexers, v, k);
         return (b, l, c) => {
           const v = operand(b, l, c);
           if (v instanceof CelError) return v;
@@ -439,7 +450,19 @@ class Compiler {
     const res = this.checked.calls.get(e.id);
     if (res === undefined) throw new Error(`bug: unresolved call ${e.fn}`);
     const all = res.member ? [this.compile(e.target!), ...args] : args;
-    return dispatch(res, all);
+    const call = dispatch(res, all);
+    if (res.name === "matches" && e.args.at(-1)?.kind === "literal") {
+      // Cerbos plans policy conditions with cel-go's optimizer, which precompiles a literal
+      // pattern into a call that answers a non-string subject with a plain `no such overload`
+      // (the REPL, unoptimized, says `no such overload: matches`)
+      return (b, l, c) => {
+        const r = call(b, l, c);
+        return r instanceof CelError && r.message === "no such overload: matches"
+          ? NO_SUCH_OVERLOAD
+          : r;
+      };
+    }
+    return call;
   }
 }
 
@@ -498,11 +521,27 @@ function mapInsert(args: Evaluator[]): Evaluator {
   };
 }
 
+/**
+ * Indexing where libraries declare `_[_]` overloads for their opaque types: those values go
+ * to the matching overload (Cerbos's indexer takes only ints and names any other index type),
+ * everything else is indexed as usual.
+ */
+function indexWith(indexers: readonly Overload[], v: CelValue, k: CelValue): CelResult {
+  if (typeof v !== "object" || v === null || !("celTypeName" in v)) return indexValue(v, k);
+  const o = indexers.find((x) => x.params.length === 2 && valueMatches(x.params[0]!, v));
+  if (o === undefined) return indexValue(v, k);
+  if (!valueMatches(o.params[1]!, k)) {
+    return new CelError(`unsupported index type '${runtimeTypeName(k)}'`);
+  }
+  return o.impl(v, k);
+}
+
 /** Adds to a macro's accumulator map (a fresh object or Map owned by the comprehension). */
 function insertEntry(m: CelMapValue, k: CelValue, v: CelValue): CelResult {
   if (mapGet(m, k) !== undefined)
     return new CelError(`insert failed: key ${formatKey(k)} already exists`);
-  if (!isValidMapKey(k)) return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
+  if (!isValidMapKey(k) && typeof k !== "number")
+    return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
   if (m instanceof Map) {
     setMapKey(m as Map<CelMapKey, CelValue>, k, v);
     return m;

@@ -2,7 +2,7 @@
 // google.protobuf.Value) and as REPL-style text for debugging and test messages.
 
 import type { JsonValue } from "../policy/model.ts";
-import { isCelMap, mapEntries } from "./maps.ts";
+import { isCelMap, mapEntries, runtimeTypeName } from "./maps.ts";
 import { formatDouble } from "./std/conversions.ts";
 import { formatDuration, formatTimestamp } from "./time.ts";
 import {
@@ -41,7 +41,12 @@ export function toJsonValue(v: CelValue): JsonValue | CelError {
   if (v instanceof Uint8Array) return base64(v);
   if (v instanceof CelTimestamp) return formatTimestamp(v);
   if (v instanceof CelDuration) return formatDuration(v);
-  if (v instanceof CelOptional) return v.value === undefined ? null : toJsonValue(v.value);
+  // cel-go reads an optional's value for the conversion, so none fails
+  if (v instanceof CelOptional) {
+    return v.value === undefined
+      ? new CelError("optional.none() dereference")
+      : toJsonValue(v.value);
+  }
   if (Array.isArray(v)) {
     const out: JsonValue[] = [];
     for (const e of v) {
@@ -55,18 +60,40 @@ export function toJsonValue(v: CelValue): JsonValue | CelError {
     const out: Record<string, JsonValue> = {};
     for (const [k, e] of mapEntries(v)) {
       if (e instanceof CelError) return e;
-      if (typeof k !== "string")
-        return new CelError(`unsupported map key type for JSON: ${formatCelValue(k)}`);
+      if (typeof k !== "string") return keyConversionError(k);
       const j = toJsonValue(e);
       if (j instanceof CelError) return j;
       out[k] = j;
     }
     return out;
   }
-  if (v instanceof CelTypeValue) return v.name;
+  if (v instanceof CelTypeValue) return new CelError("type conversion not supported for 'type'");
+  const typeName = (v as { celTypeName?: string }).celTypeName ?? "unknown";
+  const goName = OPAQUE_GO_NAMES[typeName];
   return new CelError(
-    `cannot convert value of type ${(v as { celTypeName?: string }).celTypeName ?? "unknown"} to JSON`,
+    goName === undefined
+      ? "unsupported type conversion to '*structpb.Value'"
+      : `unsupported native conversion from ${goName} to '*structpb.Value'`,
   );
+}
+
+/** The Go type names Cerbos's own opaque types report when they cannot become JSON. */
+const OPAQUE_GO_NAMES: Readonly<Record<string, string>> = {
+  "cerbos.lib.hierarchy": "hierarchy",
+  "cerbos.lib.spiffeID": "SPIFFEID",
+  "cerbos.lib.spiffeMatcher": "SPIFFEMatcher",
+  "cerbos.lib.spiffeTrustDomain": "SPIFFETrustDomain",
+};
+
+/** cel-go's error for a map key that cannot become a JSON object key (Cerbos output values). */
+function keyConversionError(k: CelValue): CelError {
+  if (typeof k === "bigint")
+    return new CelError("unsupported type conversion from 'int' to string");
+  if (k instanceof CelUint)
+    return new CelError("unsupported type conversion from 'uint' to string");
+  if (typeof k === "boolean") return new CelError("type conversion error from bool to 'string'");
+  if (typeof k === "number") return new CelError("type conversion error from Double to 'string'");
+  return new CelError(`unsupported type conversion from '${runtimeTypeName(k)}' to string`);
 }
 
 function quoteBytes(b: Uint8Array): string {

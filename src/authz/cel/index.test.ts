@@ -211,7 +211,7 @@ describe("libraries", () => {
   });
   test("run-time dispatch on dyn arguments", () => {
     assert.equal(evaluate("greet(x)", { x: "ann" }), "hello ann");
-    assert.deepEqual(evaluate("greet(x)", { x: 1n }), new CelError("no such overload"));
+    assert.deepEqual(evaluate("greet(x)", { x: 1n }), new CelError("no such overload: greet(int)"));
   });
   test("contextual functions receive the context", () => {
     const now = new CelTimestamp(100, 0);
@@ -228,12 +228,34 @@ describe("toJsonValue", () => {
     assert.equal(toJsonValue(new CelTimestamp(1577836800, 500_000_000)), "2020-01-01T00:00:00.5Z");
     assert.equal(toJsonValue(new CelDuration(1, 500_000_000)), "1.5s");
     assert.equal(toJsonValue(new CelOptional(1n)), 1);
-    assert.equal(toJsonValue(CelOptional.none), null);
     assert.deepEqual(toJsonValue(new Map<string, CelValue>([["a", [1n, "b"]]])), { a: [1, "b"] });
-    assert.equal(toJsonValue(new CelTypeValue("int")), "int");
+  });
+  // the errors Cerbos 0.55 reports as output errors for values with no JSON form
+  const conversionError = (v: CelValue): string | undefined => {
+    const j = toJsonValue(v);
+    return j instanceof CelError ? j.message : undefined;
+  };
+  test("types and optional.none() are errors", () => {
+    assert.equal(
+      conversionError(new CelTypeValue("int")),
+      "type conversion not supported for 'type'",
+    );
+    assert.equal(
+      conversionError([new CelTypeValue("int")]),
+      "type conversion not supported for 'type'",
+    );
+    assert.equal(conversionError(CelOptional.none), "optional.none() dereference");
+    assert.equal(conversionError({ a: CelOptional.none }), "optional.none() dereference");
   });
   test("maps with non-string keys are errors", () => {
-    assert.ok(toJsonValue(new Map([[1n, "a"]])) instanceof CelError);
+    const m = (k: CelValue): CelValue => new Map([[k, "a"]]) as unknown as CelValue;
+    assert.equal(conversionError(m(1n)), "unsupported type conversion from 'int' to string");
+    assert.equal(
+      conversionError(m(new CelUint(1n))),
+      "unsupported type conversion from 'uint' to string",
+    );
+    assert.equal(conversionError(m(true)), "type conversion error from bool to 'string'");
+    assert.equal(conversionError(m(1.5)), "type conversion error from Double to 'string'");
   });
 });
 

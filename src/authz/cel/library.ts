@@ -20,6 +20,12 @@ export interface Overload {
    * are never constant-folded.
    */
   readonly usesContext?: boolean;
+  /**
+   * cel-go's non-strict overloads: the impl is called even when arguments failed, receiving
+   * their errors (so its parameters are really CelResult); an error argument passes the
+   * run-time type check. Cerbos marks its global `intersect(a, b)` family so.
+   */
+  readonly nonStrict?: boolean;
 }
 
 /** Per-evaluation context a contextual function may read. */
@@ -37,6 +43,12 @@ export interface FunctionDecl {
 export interface MessageDecl {
   readonly name: string;
   readonly fields: Readonly<Record<string, CelType>>;
+  /**
+   * Set for messages that accept any field name (Cerbos's `cerbos.Variables`, the type of V, C
+   * and G): every field reads as dyn, with map semantics (a missing one is an error), while the
+   * message itself still rejects map operations such as `V["x"]` or `size(V)`.
+   */
+  readonly dynamicFields?: boolean;
 }
 
 export interface CelLibrary {

@@ -42,6 +42,12 @@ export function mapGet(m: CelMapValue, key: CelValue): CelValue | CelError | und
   if (m instanceof Map) {
     if (typeof key === "string" || typeof key === "boolean")
       return (m as ReadonlyMap<CelMapKey, CelValue>).get(key);
+    // a double key (from a literal) is found by the same double first (REPL: with x = 2.0,
+    // `{x: 1, 2: 2}[2.0]` is 1 and `{x: 1}[2]` is no such key)
+    if (typeof key === "number") {
+      const same = (m as ReadonlyMap<CelMapKey, CelValue>).get(key);
+      if (same !== undefined) return same;
+    }
     const n = numericKey(key);
     if (n === undefined) return undefined;
     const direct = (m as ReadonlyMap<CelMapKey, CelValue>).get(n);

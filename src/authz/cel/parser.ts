@@ -53,6 +53,17 @@ class SyntaxFailure extends Error {
 
 const MAX_DEPTH = 250;
 
+/** The variable cel-go's `sortBy` macro binds its target to. */
+const SORT_BY_INPUT = "@__sortBy_input__";
+/** Expression kinds cel-go's `sortBy` macro accepts as its target. */
+const SORTABLE_TARGETS: ReadonlySet<Expr["kind"]> = new Set([
+  "list",
+  "ident",
+  "comprehension",
+  "call",
+  "select",
+]);
+
 export function parseCel(source: string): ParseResult {
   const p = new Parser(source);
   try {
@@ -419,6 +430,32 @@ class Parser {
       );
     }
     switch (fn) {
+      case "sortBy": {
+        // cel-go's lists extension: bind the target once and sort it by the mapped keys,
+        // `cel.bind(@__sortBy_input__, target,
+        //   @__sortBy_input__.@sortByAssociatedKeys(@__sortBy_input__.map(v, key)))`
+        if (n !== 2) return undefined;
+        if (!SORTABLE_TARGETS.has(target.kind)) {
+          this.fail(
+            "sortBy can only be applied to a list, identifier, comprehension, call or select expression",
+            target.offset,
+          );
+        }
+        this.iterName(args[0]!, "argument is not an identifier");
+        const input = (): Expr => this.ident(offset, SORT_BY_INPUT);
+        const keys = this.expandMemberMacro(offset, input(), "map", args)!;
+        return this.comprehension(
+          offset,
+          "#unused",
+          undefined,
+          this.emptyList(offset),
+          SORT_BY_INPUT,
+          target,
+          this.lit(offset, false),
+          this.ident(offset, SORT_BY_INPUT),
+          this.call(offset, "@sortByAssociatedKeys", input(), [keys]),
+        );
+      }
       case "all":
       case "exists":
       case "exists_one":

@@ -69,7 +69,7 @@ export function parseTimestampLiteral(s: string): CelTimestamp | undefined {
   // Go accepts more than nine fractional digits and truncates them.
   const nanos = m[7] === undefined ? 0 : Number(m[7].slice(0, 9).padEnd(9, "0"));
   if (seconds < MIN_TS_SECONDS || seconds > MAX_TS_SECONDS) return undefined;
-  return new CelTimestamp(seconds, nanos);
+  return new CelTimestamp(seconds, nanos, offset / 60);
 }
 
 export function makeTimestamp(seconds: number, nanos: number): CelTimestamp | CelError {
@@ -82,14 +82,23 @@ function pad(n: number, w: number): string {
   return String(n).padStart(w, "0");
 }
 
-/** RFC 3339 with nanoseconds and trailing zeros trimmed, always in UTC (Go's RFC3339Nano). */
-export function formatTimestamp(ts: CelTimestamp): string {
-  const days = Math.floor(ts.seconds / 86400);
-  const rem = ts.seconds - days * 86400;
+/**
+ * RFC 3339 with nanoseconds and trailing zeros trimmed (Go's RFC3339Nano), at the timestamp's
+ * own UTC offset unless another is given (`Z` for offset 0).
+ */
+export function formatTimestamp(ts: CelTimestamp, offsetMinutes = ts.offsetMinutes): string {
+  const local = ts.seconds + offsetMinutes * 60;
+  const days = Math.floor(local / 86400);
+  const rem = local - days * 86400;
   const { year, month, day } = civilFromDays(days);
   let frac = "";
   if (ts.nanos !== 0) frac = "." + pad(ts.nanos, 9).replace(/0+$/, "");
-  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(Math.floor(rem / 3600), 2)}:${pad(Math.floor((rem % 3600) / 60), 2)}:${pad(rem % 60, 2)}${frac}Z`;
+  const abs = Math.abs(offsetMinutes);
+  const zone =
+    offsetMinutes === 0
+      ? "Z"
+      : `${offsetMinutes < 0 ? "-" : "+"}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`;
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(Math.floor(rem / 3600), 2)}:${pad(Math.floor((rem % 3600) / 60), 2)}:${pad(rem % 60, 2)}${frac}${zone}`;
 }
 
 export function durationToNanos(d: CelDuration): bigint {
@@ -107,7 +116,8 @@ export function durationFromNanos(ns: bigint): CelDuration | CelError {
   return new CelDuration(Number(seconds), Number(ns - seconds * NS_PER_S));
 }
 
-export function timestampFromNanos(ns: bigint): CelTimestamp | CelError {
+/** A timestamp from nanoseconds since the epoch, at the given UTC offset (for formatting). */
+export function timestampFromNanos(ns: bigint, offsetMinutes = 0): CelTimestamp | CelError {
   let seconds = ns / NS_PER_S;
   let nanos = ns - seconds * NS_PER_S;
   if (nanos < 0n) {
@@ -116,7 +126,7 @@ export function timestampFromNanos(ns: bigint): CelTimestamp | CelError {
   }
   if (seconds < BigInt(MIN_TS_SECONDS) || seconds > BigInt(MAX_TS_SECONDS))
     return new CelError("timestamp overflow");
-  return new CelTimestamp(Number(seconds), Number(nanos));
+  return new CelTimestamp(Number(seconds), Number(nanos), offsetMinutes);
 }
 
 const UNIT_NANOS: Record<string, bigint> = {

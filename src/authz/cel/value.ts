@@ -28,13 +28,20 @@ export class CelUint {
   }
 }
 
-/** Seconds since the Unix epoch (an integer) plus nanoseconds in [0, 1e9). */
+/**
+ * Seconds since the Unix epoch (an integer) plus nanoseconds in [0, 1e9), and the UTC offset
+ * the timestamp was written with: cel-go keeps it (a Go time.Time's zone), so
+ * `string(timestamp("2024-01-01T00:00:00+05:30"))` prints +05:30 again. The offset only
+ * affects formatting; comparisons and calendar getters use the instant.
+ */
 export class CelTimestamp {
   readonly seconds: number;
   readonly nanos: number;
-  constructor(seconds: number, nanos: number) {
+  readonly offsetMinutes: number;
+  constructor(seconds: number, nanos: number, offsetMinutes = 0) {
     this.seconds = seconds;
     this.nanos = nanos;
+    this.offsetMinutes = offsetMinutes;
   }
 }
 
@@ -92,8 +99,13 @@ export interface CelOpaqueValue {
   celEquals(other: CelOpaqueValue): boolean;
 }
 
-export type CelMapValue = { readonly [key: string]: CelValue } | ReadonlyMap<CelMapKey, CelValue> | CelMapLike;
-export type CelMapKey = string | bigint | CelUint | boolean;
+export type CelMapValue =
+  { readonly [key: string]: CelValue } | ReadonlyMap<CelMapKey, CelValue> | CelMapLike;
+/**
+ * A double key only comes from a map literal whose key expression is a double at run time
+ * (cel-go accepts `{x: 1}` with x = 2.0); it stays a double, found by a double lookup.
+ */
+export type CelMapKey = string | bigint | CelUint | boolean | number;
 
 export type CelValue =
   | null

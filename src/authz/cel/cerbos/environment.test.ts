@@ -96,6 +96,44 @@ describe("cerbos environment", () => {
     assert.match(issues[0]?.message ?? "", /undefined field 'foo'/);
   });
 
+  test("V, C and G are cerbos.Variables: fields read like map entries, map operations are rejected", () => {
+    assert.equal(run("V.isOwner && variables.isOwner"), true);
+    assert.equal(run("C.limit == 10.0 && G.env == 'prod'"), true);
+    assert.equal(run("has(V.isOwner) && !has(V.nope)"), true);
+    assert.equal(run("V.?nope.orValue(1) == 1"), true);
+    const missing = run("G.nope");
+    assert.ok(missing instanceof CelError);
+    assert.equal(missing.message, "no such key: nope");
+    // cerbos compile: each is `found no matching overload for ...` naming cerbos.Variables
+    const rejected: [string, string][] = [
+      [
+        'V["isOwner"]',
+        "found no matching overload for '_[_]' applied to '(cerbos.Variables, string)'",
+      ],
+      ["size(C) > 0", "found no matching overload for 'size' applied to '(cerbos.Variables)'"],
+      [
+        '"env" in G',
+        "found no matching overload for '@in' applied to '(string, cerbos.Variables)'",
+      ],
+      [
+        "V == {}",
+        "found no matching overload for '_==_' applied to '(cerbos.Variables, map(dyn, dyn))'",
+      ],
+      [
+        "V.exists(k, true)",
+        "expression of type 'cerbos.Variables' cannot be range of a comprehension (must be list, map, or dynamic)",
+      ],
+    ];
+    for (const [expr, message] of rejected) {
+      const { issues } = compileExpression(cerbosEnvironment(), expr);
+      assert.deepEqual(
+        issues.map((i) => i.message),
+        [message],
+        expr,
+      );
+    }
+  });
+
   test("timeSince saturates like Go's Time.Sub", () => {
     const v = run('timeSince(timestamp("0001-01-01T00:00:00Z"))');
     assert.ok(v instanceof CelDuration);

@@ -8,9 +8,10 @@
 //     request:   { principal, resource, auxData },               // cerbos.engine.v1.Request
 //     P:         request.principal,                            // cerbos.engine.v1.Request.Principal
 //     R:         request.resource,                             // cerbos.engine.v1.Request.Resource
-//     V, variables:  map(string, dyn)  (a CelMapLike for lazily evaluated policy variables),
-//     C, constants:  map(string, dyn),
-//     G, globals:    map(string, dyn),
+//     V, variables:  a map (a CelMapLike for lazily evaluated policy variables),
+//     C, constants:  a map,
+//     G, globals:    a map,
+//   (typed as the message cerbos.Variables, whose fields are read with map semantics)
 //     runtime:   { effectiveDerivedRoles },                      // cerbos.engine.v1.Runtime
 //   }
 //
@@ -42,7 +43,16 @@ export const RUNTIME_TYPE = "cerbos.engine.v1.Runtime";
 const ATTR = T.map(T.string, T.dyn);
 
 /** The messages behind Cerbos's identifiers; camelCase fields also answer to their proto names. */
+/**
+ * Cerbos types V, C and G as a message whose every field is dyn: `V.x` reads a variable, while
+ * map operations on the whole (`V["x"]`, `size(V)`, `"x" in V`) are compile errors, as in
+ * Cerbos (`found no matching overload for '_[_]' applied to '(cerbos.Variables, string)'`).
+ */
+const VARIABLES_TYPE = "cerbos.Variables";
+const VARIABLES = T.message(VARIABLES_TYPE);
+
 export const cerbosMessages: readonly MessageDecl[] = [
+  { name: VARIABLES_TYPE, fields: {}, dynamicFields: true },
   {
     name: REQUEST_TYPE,
     fields: {
@@ -82,20 +92,18 @@ export const cerbosMessages: readonly MessageDecl[] = [
   },
 ];
 
-const DYN_MAP = T.map(T.string, T.dyn);
-
 /** Every identifier a Cerbos condition may use, with its type. */
 export const cerbosVariables: Readonly<Record<string, CelType>> = {
   request: T.message(REQUEST_TYPE),
   P: T.message(PRINCIPAL_TYPE),
   R: T.message(RESOURCE_TYPE),
   runtime: T.message(RUNTIME_TYPE),
-  V: DYN_MAP,
-  variables: DYN_MAP,
-  C: DYN_MAP,
-  constants: DYN_MAP,
-  G: DYN_MAP,
-  globals: DYN_MAP,
+  V: VARIABLES,
+  variables: VARIABLES,
+  C: VARIABLES,
+  constants: VARIABLES,
+  G: VARIABLES,
+  globals: VARIABLES,
 };
 
 const CERBOS_LIBRARIES: readonly CelLibrary[] = [

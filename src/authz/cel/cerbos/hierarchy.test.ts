@@ -4,6 +4,22 @@
 import { celCases } from "../../../../test/support/cel-cases.ts";
 
 celCases("hierarchy", [
+  ['hierarchy("a.b")[1]', { value: "b" }],
+  ['hierarchy("a.b")[0] == "a"', { value: true }],
+  ['dyn(hierarchy("a.b"))[1]', { value: "b" }],
+  ['hierarchy("a.b")[5]', { error: "index out of range" }],
+  ['hierarchy("a.b")[-1]', { error: "index out of range" }],
+  ['hierarchy("a.b")[dyn("x")]', { error: "unsupported index type 'string'" }],
+  ['hierarchy("a.b")[dyn(1u)]', { error: "unsupported index type 'uint'" }],
+  [
+    'hierarchy("a.b")[1u]',
+    { rejected: "found no matching overload for '_[_]' applied to '(cerbos.lib.hierarchy, uint)'" },
+  ],
+  [
+    'hierarchy("a.b")[?1]',
+    { rejected: "found no matching overload for '_[?_]' applied to '(cerbos.lib.hierarchy, int)'" },
+  ],
+  ['dyn(ip("1.2.3.4"))[1]', { error: "no such key: 1" }],
   ['hierarchy("a.b").size()', { value: 2 }],
   ['hierarchy("") == hierarchy([""])', { value: true }],
   ["hierarchy([]).size()", { value: 0 }],

@@ -58,7 +58,9 @@ function decl(name: string, result: CelType, impl: Overload["impl"]): FunctionDe
   return {
     name,
     overloads: [
-      { id: `${name}_overload`, params: [LIST_A, LIST_A], result, impl },
+      // Cerbos declares the global form non-strict: a failed argument (a missing attribute)
+      // reaches the impl, which answers a plain `no such overload` for anything not a list
+      { id: `${name}_overload`, params: [LIST_A, LIST_A], result, impl, nonStrict: true },
       { id: `${name}_member_overload`, receiver: LIST_A, params: [LIST_A], result, impl },
     ],
   };

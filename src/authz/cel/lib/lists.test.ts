@@ -4,6 +4,20 @@
 import { celCases } from "../../../../test/support/cel-cases.ts";
 
 celCases("lists extension", [
+  ["[3,1,2].sortBy(x, x).map(y, y * 2)", { value: [2, 4, 6] }],
+  ["[1, 2, 3].sortBy(x, x % 2)", { value: [2, 1, 3] }],
+  ["dyn([3, 1]).sortBy(x, x)", { value: [1, 3] }],
+  ['dyn("x").sortBy(x, x)', { error: "got 'types.String', expected iterable type" }],
+  ['[1, "a"].sortBy(x, x)', { error: "list elements must have the same type" }],
+  ["[[2], [1]].sortBy(x, x[0])", { value: [[1], [2]] }],
+  [
+    '{"a": 1}.sortBy(x, x)',
+    {
+      rejected:
+        "sortBy can only be applied to a list, identifier, comprehension, call or select expression",
+    },
+  ],
+  ["[3, 1].sortBy(x.y, x)", { rejected: "argument is not an identifier" }],
   ["[1,2,3].slice(-1, 2)", { error: "cannot slice(-1, 2), negative indexes not supported" }],
   [
     "[1,2,3].slice(2, 1)",
@@ -41,20 +55,11 @@ celCases("lists extension", [
   ["[].first().hasValue()", { value: false }],
   ["[2, 1, 'a'].reverse()", { value: ["a", 1, 2] }],
   ["[].reverse()", { value: [] }],
-  [
-    "[3,1,2].sortBy(x, -x)",
-    { value: [3, 2, 1] },
-    "core parser: the sortBy macro is not expanded yet",
-  ],
-  [
-    '["bb", "a", "ccc"].sortBy(s, size(s))',
-    { value: ["a", "bb", "ccc"] },
-    "core parser: the sortBy macro is not expanded yet",
-  ],
+  ["[3,1,2].sortBy(x, -x)", { value: [3, 2, 1] }],
+  ['["bb", "a", "ccc"].sortBy(s, size(s))', { value: ["a", "bb", "ccc"] }],
   [
     '[1, 2].sortBy(x, dyn(x == 1 ? "a" : 1))',
     { rejected: "found no matching overload for '_?_:_' applied to '(bool, string, int)'" },
-    "core parser: the sortBy macro is not expanded yet",
   ],
   ["[1,2,3,4].slice(1, 3)", { value: [2, 3] }],
   ["[1,2,1,2,3,1,2].distinct().sort()", { value: [1, 2, 3] }],

@@ -22,7 +22,11 @@ function extreme(values: readonly CelValue[], wantGreater: boolean): CelResult {
   if (values.length === 0) return new CelError(`${name}(list) argument must not be empty`);
   let best: CelValue | undefined;
   for (const v of values) {
-    if (!isNumeric(v)) return new CelError(`no such overload: ${name}`);
+    // cel-go's run-time guard on the list form looks at the first element only; a later
+    // misfit reaches the implementation, which words it without a signature
+    if (!isNumeric(v)) {
+      return new CelError(`no such overload: ${name}${best === undefined ? "(list)" : ""}`);
+    }
     if (typeof v === "number" && Number.isNaN(v))
       return new CelError(`NaN values cannot be ordered: ${name}`);
     if (best === undefined) {

@@ -106,7 +106,8 @@ function asString(v: CelValue): string | undefined {
   if (typeof v === "number") return shortestDecimal(v);
   if (v instanceof CelUint) return v.value.toString();
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
-  if (v instanceof CelTimestamp) return formatTimestamp(v);
+  // cel-go's %s prints timestamps in UTC whatever offset they were written with
+  if (v instanceof CelTimestamp) return formatTimestamp(v, 0);
   if (v instanceof CelDuration) return formatDuration(v);
   if (v instanceof CelTypeValue) return v.name;
   if (Array.isArray(v)) {

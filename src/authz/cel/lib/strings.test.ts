@@ -4,6 +4,8 @@
 import { celCases } from "../../../../test/support/cel-cases.ts";
 
 celCases("strings extension (cel-go ext, as in Cerbos 0.55)", [
+  // %s prints timestamps in UTC whatever offset they were written with
+  ['"%s".format([timestamp("2024-01-01T00:00:00+05:30")])', { value: "2023-12-31T18:30:00Z" }],
   ['"abc".charAt(3)', { value: "" }],
   ['"abc".charAt(4)', { error: "index out of range: 4" }],
   ['"héllo😀x".charAt(5)', { value: "😀" }],

@@ -6,6 +6,7 @@
 import type { CelLibrary, Overload } from "../library.ts";
 import { T, type CelType } from "../types.ts";
 import { CelError, type CelResult, type CelValue } from "../value.ts";
+import { formatCelValue } from "../format.ts";
 import { formatString } from "./string-format.ts";
 import { codePoints, noSuchOverload } from "./value-ops.ts";
 
@@ -148,14 +149,23 @@ function trim(s: CelValue): CelResult {
   return s.replace(TRIM, "");
 }
 
-function join(list: CelValue, sep: CelValue = ""): CelResult {
-  if (!Array.isArray(list) || typeof sep !== "string") return noSuchOverload();
+function join(list: CelValue, sep?: CelValue): CelResult {
+  if (!Array.isArray(list) || (sep !== undefined && typeof sep !== "string")) {
+    return noSuchOverload();
+  }
   const parts: string[] = [];
   for (const v of list as readonly CelValue[]) {
-    if (typeof v !== "string") return noSuchOverload();
+    if (typeof v !== "string") {
+      // cel-go's run-time guard on list(string) looks at the first element only; a later
+      // misfit reaches the join itself
+      if (parts.length === 0) {
+        return new CelError(`no such overload: join(list${sep === undefined ? "" : ", string"})`);
+      }
+      return new CelError(`join: invalid input: ${formatCelValue(v)}`);
+    }
     parts.push(v);
   }
-  return parts.join(sep);
+  return parts.join(sep ?? "");
 }
 
 function reverse(s: CelValue): CelResult {

@@ -63,10 +63,10 @@ const add: FunctionDecl = {
       a.length === 0 ? b : b.length === 0 ? a : [...a, ...b],
     ),
     op("add_timestamp_duration", [T.timestamp, T.duration], T.timestamp, (a: Ts, b: Du) =>
-      timestampFromNanos(timestampToNanos(a) + durationToNanos(b)),
+      timestampFromNanos(timestampToNanos(a) + durationToNanos(b), a.offsetMinutes),
     ),
     op("add_duration_timestamp", [T.duration, T.timestamp], T.timestamp, (a: Du, b: Ts) =>
-      timestampFromNanos(timestampToNanos(b) + durationToNanos(a)),
+      timestampFromNanos(timestampToNanos(b) + durationToNanos(a), b.offsetMinutes),
     ),
     op("add_duration_duration", [T.duration, T.duration], T.duration, (a: Du, b: Du) =>
       durationFromNanos(durationToNanos(a) + durationToNanos(b)),
@@ -86,7 +86,7 @@ const subtract: FunctionDecl = {
       durationFromNanos(timestampToNanos(a) - timestampToNanos(b)),
     ),
     op("subtract_timestamp_duration", [T.timestamp, T.duration], T.timestamp, (a: Ts, b: Du) =>
-      timestampFromNanos(timestampToNanos(a) - durationToNanos(b)),
+      timestampFromNanos(timestampToNanos(a) - durationToNanos(b), a.offsetMinutes),
     ),
     op("subtract_duration_duration", [T.duration, T.duration], T.duration, (a: Du, b: Du) =>
       durationFromNanos(durationToNanos(a) - durationToNanos(b)),
