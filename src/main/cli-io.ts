@@ -30,15 +30,30 @@ export class UsageError extends InvalidArgumentError {
 }
 
 export function processIo(): CliIo {
-  const io: CliIo = {
+  return {
     stdoutIsTTY: process.stdout.isTTY === true,
     env: process.env,
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
-    fail: (message, code) => {
-      io.err(`gatehouse: error: ${message}\n`);
-      return code;
-    },
+    fail: (message, code) => failWith((text) => process.stderr.write(text), message, code),
+  };
+}
+
+/** Output collected in memory, for running commands in-process (tests, embedding). */
+export function memoryIo(): CliIo & { readonly stdout: string; readonly stderr: string } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    stdoutIsTTY: false,
+    env: {},
+    out: (text: string) => void (io.stdout += text),
+    err: (text: string) => void (io.stderr += text),
+    fail: (message: string, code: number) => failWith(io.err, message, code),
   };
   return io;
+}
+
+function failWith(err: (text: string) => void, message: string, code: number): number {
+  err(`gatehouse: error: ${message}\n`);
+  return code;
 }

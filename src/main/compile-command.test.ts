@@ -5,24 +5,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { CliIo } from "./cli-io.ts";
+import { memoryIo } from "./cli-io.ts";
 import { runCli } from "./cli.ts";
-
-function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    stdoutIsTTY: false,
-    env: {},
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-    fail: (m: string, code: number) => {
-      io.stderr += `gatehouse: error: ${m}\n`;
-      return code;
-    },
-  };
-  return io;
-}
 
 const policy = `apiVersion: api.cerbos.dev/v1
 resourcePolicy:
@@ -60,7 +44,7 @@ describe("gatehouse compile", () => {
   const run = async (
     ...args: string[]
   ): Promise<{ code: number; stdout: string; stderr: string }> => {
-    const io = fakeIo();
+    const io = memoryIo();
     const code = await runCli(["compile", "--no-color", ...args], io);
     return { code, stdout: io.stdout, stderr: io.stderr };
   };
@@ -108,6 +92,33 @@ describe("gatehouse compile", () => {
     const tests = repo({ "t/doc_test.yaml": suite("EFFECT_ALLOW") });
     const r = await run(`--tests=${join(tests, "t")}`, repo({ "doc.yaml": policy }));
     assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  it("--ignore-schemas skips the checks that referenced schemas exist", async () => {
+    const withSchema = policy.replace(
+      "version: default",
+      "version: default\n  schemas:\n    principalSchema:\n      ref: cerbos:///missing.json",
+    );
+    const dir = repo({ "doc.yaml": withSchema });
+    const strict = await run("--skip-tests", dir);
+    assert.equal(strict.code, 3);
+    assert.match(strict.stdout, /schema _schemas\/missing\.json doesn't exist <invalid schema>/u);
+    assert.deepEqual(await run("--skip-tests", "--ignore-schemas", dir), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
+  });
+
+  // Checked with `cerbos compile`: its index rejects the file before compiling it.
+  it("a rule that matches no role is a load failure", async () => {
+    const roleless = policy.replace("      roles: [user]\n", "");
+    const r = await run("-o", "list", repo({ "doc.yaml": roleless }));
+    assert.equal(r.code, 3);
+    assert.match(
+      r.stdout,
+      /^Load failures\ndoc\.yaml:\d+:\d+ rule #1 does not specify any roles or derived roles to match\n/u,
+    );
   });
 
   it("a missing directory exits 1", async () => {

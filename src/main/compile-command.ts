@@ -5,6 +5,7 @@
 import type { EngineOptions } from "../authz/engine/index.ts";
 import { compilePolicySet, createEngine } from "../authz/index.ts";
 import type { CompiledPolicySet, Engine } from "../authz/index.ts";
+import { parsePolicy, type PolicySource } from "../authz/policy/index.ts";
 import { mergeTestFilters, parseTestFilter, runTestSuites } from "../authz/verify/index.ts";
 import type { EngineFactory, TestFilter } from "../authz/verify/index.ts";
 import { readPolicyRepository } from "../store/disk/index.ts";
@@ -15,6 +16,7 @@ import type { CompileFlags } from "./compile-args.ts";
 import { formatTestResults } from "./test-report.ts";
 import type { CliIo } from "./cli-io.ts";
 import { exitCodes } from "./cli-io.ts";
+import type { Diagnostic } from "../kernel/diagnostic.ts";
 
 export async function runCompile(flags: CompileFlags, io: CliIo): Promise<number> {
   const level: ColorLevel = flags.noColor ? "never" : (flags.color ?? "auto");
@@ -38,16 +40,20 @@ export async function runCompile(flags: CompileFlags, io: CliIo): Promise<number
     );
   }
 
-  // Schemas are always passed: the compiler checks that referenced schemas exist. With
-  // --ignore-schemas Cerbos skips that check too; CompileInput has no switch for it yet, so a
-  // missing schema still fails here (the only difference), while attributes go unchecked.
+  // With --ignore-schemas Cerbos neither checks that referenced schemas exist and load nor
+  // validates attributes against them.
   const { policySet, diagnostics } = compilePolicySet({
     policies: repo.policies,
     schemas: repo.schemas,
+    ...(flags.ignoreSchemas ? { ignoreSchemas: true } : {}),
   });
-  // Files in the wrong place (the store's diagnostics) fail compilation as Cerbos's index does.
-  if (!policySet || repo.diagnostics.length > 0) {
-    io.out(formatCompileErrors([...repo.diagnostics, ...diagnostics], flags.output, style));
+  // Files in the wrong place (the store's diagnostics) and files the index rejects fail
+  // compilation as Cerbos's index does.
+  const rejected = indexLoadFailures(repo.policies);
+  if (!policySet || repo.diagnostics.length > 0 || rejected.size > 0) {
+    const compiled = diagnostics.filter((d) => !rejected.has(d.file));
+    const all = [...repo.diagnostics, ...[...rejected.values()].flat(), ...compiled];
+    io.out(formatCompileErrors(all, flags.output, style));
     return io.fail("failed to compile", exitCodes.compileFailed);
   }
   if (flags.skipTests) return exitCodes.ok;
@@ -96,6 +102,20 @@ export async function runCompile(flags: CompileFlags, io: CliIo): Promise<number
   if (overall === "RESULT_FAILED" || overall === "RESULT_ERRORED")
     return io.fail("tests failed", exitCodes.testsFailed);
   return exitCodes.ok;
+}
+
+/**
+ * The load failures of files that Cerbos's index rejects but the compiler would compile: resource
+ * rules that match no role or derived role (`rule #1 does not specify any roles or derived roles
+ * to match`). For such a file they replace the compiler's diagnostics, as Cerbos never compiles it.
+ */
+function indexLoadFailures(policies: readonly PolicySource[]): Map<string, Diagnostic[]> {
+  const out = new Map<string, Diagnostic[]>();
+  for (const src of policies) {
+    const strict = parsePolicy(src, { requireRuleRoles: true }).diagnostics;
+    if (strict.length > 0 && parsePolicy(src).diagnostics.length === 0) out.set(src.file, strict);
+  }
+  return out;
 }
 
 /**

@@ -71,9 +71,54 @@ test("repository-level problems stop the build: only they are shown, as Cerbos's
         {
           file: "q.yaml",
           error: 'unknown field "bogus"',
-          error_details: { position: { line: 5, column: 3 }, message: 'unknown field "bogus"' },
+          // ErrorDetails.kind 1 is KIND_PARSE_ERROR, as `cerbos compile -o json` prints it.
+          error_details: {
+            kind: 1,
+            position: { line: 5, column: 3 },
+            message: 'unknown field "bogus"',
+          },
         },
       ],
     },
   });
+});
+
+test("load failures include rejected policies and are listed in repository order", () => {
+  const rejected = {
+    file: "p/two.yaml",
+    error: "invalid policy",
+    description: "more than one YAML document detected",
+  };
+  const misplaced = {
+    file: "a/_schemas",
+    error: "load failure",
+    description: "_schemas directory must be under the root of the storage directory",
+  };
+  const unreadable = {
+    file: "0bad.yaml",
+    error: "parse error",
+    description: "invalid document: contents are not valid YAML or JSON",
+    position: { line: 1, column: 1, path: "$" },
+  };
+  assert.equal(
+    formatCompileErrors([misplaced, rejected, unreadable, unknownRole], "list", plain),
+    [
+      "Load failures",
+      "0bad.yaml:1:1 invalid document: contents are not valid YAML or JSON",
+      "a/_schemas _schemas directory must be under the root of the storage directory",
+      "p/two.yaml more than one YAML document detected",
+      "",
+      "",
+    ].join("\n"),
+  );
+  const json = JSON.parse(formatCompileErrors([rejected, unreadable], "json", plain)) as {
+    lintErrors: { load_failures: { file: string; error_details: { kind?: number } }[] };
+  };
+  assert.deepEqual(
+    json.lintErrors.load_failures.map((f) => [f.file, f.error_details.kind]),
+    [
+      ["0bad.yaml", 1],
+      ["p/two.yaml", undefined],
+    ],
+  );
 });

@@ -4,6 +4,7 @@
 // the rest under "Compilation errors" as `file:line:col description <error>`; each followed by
 // its source snippet. `-o json` gives `{"compileErrors":{"errors":[...]}}` with Cerbos's fields.
 
+import { PARSE_ERROR, POLICY_ERROR, VALIDATION_ERROR } from "../authz/policy/index.ts";
 import type { Diagnostic } from "../kernel/diagnostic.ts";
 import type { Style } from "./terminal-style.ts";
 
@@ -17,7 +18,9 @@ const lintSections: readonly { kinds: readonly string[]; header: string; json: s
   { kinds: ["duplicate definition"], header: "Duplicate definitions", json: "duplicate_defs" },
   { kinds: ["import not found"], header: "Missing imports", json: "missing_imports" },
   {
-    kinds: ["parse error", "validation error", "load failure"],
+    // Files Cerbos's index could not load: unreadable or invalid documents, policies it
+    // rejects before compiling (duplicate rule names, several documents), misplaced folders.
+    kinds: [PARSE_ERROR, VALIDATION_ERROR, POLICY_ERROR, "load failure"],
     header: "Load failures",
     json: "load_failures",
   },
@@ -29,6 +32,25 @@ const lintSections: readonly { kinds: readonly string[]; header: string; json: s
 ];
 
 const lintKinds: ReadonlySet<string> = new Set(lintSections.flatMap((s) => s.kinds));
+
+/** ErrorDetails.kind of a load failure, which Cerbos's JSON output includes when known. */
+const errorKinds: Readonly<Record<string, number>> = { [PARSE_ERROR]: 1, [VALIDATION_ERROR]: 2 };
+
+/**
+ * The problems of one section in the order Cerbos walks the repository (a folder's entries by
+ * name), keeping each file's own order.
+ */
+function sectionGroup(lint: readonly Diagnostic[], kinds: readonly string[]): Diagnostic[] {
+  const group = lint.filter((d) => kinds.includes(d.error));
+  const segments = (d: Diagnostic): string[] => d.file.split("/");
+  return group.sort((a, b) => {
+    const x = segments(a);
+    const y = segments(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++)
+      if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+    return x.length - y.length;
+  });
+}
 
 const where = (d: Diagnostic): string =>
   d.position ? `${d.file}:${d.position.line}:${d.position.column}` : d.file;
@@ -44,11 +66,11 @@ export function formatCompileErrors(
 ): string {
   const lint = diagnostics.filter((d) => lintKinds.has(d.error));
   if (format === "json")
-    return `${JSON.stringify(lint.length > 0 ? lintJson(lint) : compileJson(diagnostics), null, 2)}\n`;
+    return `${goJson(lint.length > 0 ? lintJson(lint) : compileJson(diagnostics))}\n`;
   const lines: string[] = [];
   if (lint.length > 0) {
     for (const section of lintSections) {
-      const group = lint.filter((d) => section.kinds.includes(d.error));
+      const group = sectionGroup(lint, section.kinds);
       if (group.length === 0) continue;
       lines.push(style.header(section.header));
       for (const d of group) {
@@ -70,6 +92,14 @@ export function formatCompileErrors(
   return `${lines.join("\n")}\n`;
 }
 
+/** JSON as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped. */
+function goJson(value: object): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[<>&\u2028\u2029]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function compileJson(diagnostics: readonly Diagnostic[]): object {
   const errors = diagnostics.map((d) => ({
     file: d.file,
@@ -84,11 +114,13 @@ function compileJson(diagnostics: readonly Diagnostic[]): object {
 function lintJson(lint: readonly Diagnostic[]): object {
   const out: Record<string, object[]> = {};
   for (const section of lintSections) {
-    const group = lint.filter((d) => section.kinds.includes(d.error));
+    const group = sectionGroup(lint, section.kinds);
     if (group.length === 0) continue;
     out[section.json] = group.map((d) => {
       const message = d.description ?? d.error;
+      const kind = errorKinds[d.error];
       const details = {
+        ...(kind !== undefined && section.json === "load_failures" ? { kind } : {}),
         ...(d.position ? { position: d.position } : {}),
         message,
         ...(d.snippet !== undefined ? { context: d.snippet } : {}),

@@ -27,10 +27,7 @@ interface CompileCase {
 }
 
 /** Cases whose wanted errors we cannot reproduce word for word, with the reason. */
-const SKIPS: Readonly<Record<string, string>> = {
-  "variables_index_lookup.yaml":
-    'Cerbos types V/C/G as cerbos.Variables, which rejects `V["x"]`; the Cerbos CEL environment declares them map(string, dyn)',
-};
+const SKIPS: Readonly<Record<string, string>> = {};
 
 /**
  * Cases where only the description differs, because after the first syntax error cel-go's

@@ -163,6 +163,17 @@ const brokenSuites: Readonly<Record<string, Readonly<Record<string, string>>>> =
     "testdata/principals.yaml": "principals:\n  a: {id: a, roles: [user]}\n",
     "testdata/resources.yaml": "resources:\n  john_leave_request: {id: r}\n",
   },
+  yamlSyntax: { "s_test.yaml": "name: X\ntests: [\n" },
+  quotedThenText: { "s_test.yaml": 'name: "a" b\ntests: []\n' },
+  literalForBool: { "s_test.yaml": `${table}skip: |\n  yes\n` },
+  unknownAnchor: { "s_test.yaml": table.replace("tests:", "tests: *nope\nx:") },
+  infiniteAttr: {
+    "s_test.yaml": table.replace("roles: [user]}", "roles: [user], attr: {x: .inf}}"),
+  },
+  auxDataSnakeCase: {
+    "s_test.yaml": table.replace("actions: [view]", "actions: [view]\n      auxData: j"),
+    "testdata/aux_data.yaml": "auxData:\n  j:\n    jwt: {sub: x}\n",
+  },
   fixtureGroup: {
     "s_test.yaml": minimal,
     "testdata/principals.json":
@@ -245,6 +256,44 @@ describe("gatehouse compile vs cerbos compile", { skip, concurrency: 2 }, () => 
         (JSON.parse(run.stdout) as { suites: SuiteJson[] }).suites.map((s) => [s.file, s.error]),
       );
     assert.deepEqual(errors(have), errors(want));
+  });
+
+  it("load failures and misplaced _schemas are printed like cerbos", async () => {
+    const repo = mkdtempSync(join(root, "load-"));
+    const policy = (body: string): string =>
+      `apiVersion: api.cerbos.dev/v1\nresourcePolicy:\n  version: default\n${body}`;
+    const files: Record<string, string> = {
+      "0corrupt.yaml": "hello world\n",
+      "a/_schemas/x.json": "{}",
+      "m/invalid.yaml": policy('  resource: ""\n'),
+      "p/dup.yaml": policy(
+        "  resource: d\n  rules:\n    - {name: a, actions: [v], effect: EFFECT_ALLOW, roles: [u]}\n    - {name: a, actions: [w], effect: EFFECT_ALLOW, roles: [u]}\n",
+      ),
+      "p/roleless.yaml": policy(
+        "  resource: r\n  rules:\n    - actions: [v]\n      effect: EFFECT_ALLOW\n",
+      ),
+      "p/two.yaml": `${policy("  resource: t\n")}---\n${policy("  resource: u\n")}`,
+    };
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(repo, file)), { recursive: true });
+      writeFileSync(join(repo, file), text);
+    }
+    for (const output of ["tree", "json"]) {
+      const [want, have] = await both(["--no-color", "-o", output, repo]);
+      assert.equal(have.code, want.code);
+      assert.equal(have.stdout, want.stdout);
+    }
+  });
+
+  it("--ignore-schemas also skips the check that schemas exist", async () => {
+    const repo = mkdtempSync(join(root, "schemas-"));
+    writeFileSync(
+      join(repo, "p.yaml"),
+      "apiVersion: api.cerbos.dev/v1\nresourcePolicy:\n  resource: doc\n  version: default\n  schemas:\n    principalSchema:\n      ref: cerbos:///missing.json\n",
+    );
+    const [want, have] = await both(["--no-color", "--ignore-schemas", repo]);
+    assertSame(want, have);
+    assert.equal(have.stdout, want.stdout);
   });
 
   it("usage errors exit like cerbos (kong exits 80)", async () => {

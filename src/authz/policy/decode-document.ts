@@ -1,7 +1,8 @@
-// Decodes one YAML document against a message shape, the way Cerbos's parser turns YAML into
-// protobuf: unknown fields and wrong types are parse errors at the offending node, scalars are
-// coerced where protobuf JSON would accept them, merge keys (`<<: *anchor`) are expanded, and
-// the offset of every field, item and map entry is indexed by its Cerbos-style path.
+// Decodes YAML or JSON documents against a message shape, the way Cerbos's parser turns YAML
+// into protobuf (policies, test suites and fixtures alike): unknown fields and wrong types are
+// parse errors at the offending node, scalars are coerced where protobuf JSON would accept them,
+// merge keys (`<<: *anchor`) are expanded, and the offset of every field, item and map entry is
+// indexed by its Cerbos-style path.
 
 import {
   isAlias,
@@ -14,7 +15,16 @@ import {
   type YAMLMap,
 } from "yaml";
 import type { FieldShape, FieldType, MessageShape } from "./policy-shape.ts";
-import { nodeKind, nodeOffset, resolveNode, type YamlDocument } from "./yaml-source.ts";
+import { parseTimestamp } from "./timestamp.ts";
+import {
+  nodeKind,
+  nodeOffset,
+  readYaml,
+  resolveNode,
+  sourcePosition,
+  type TextProblem,
+  type YamlDocument,
+} from "./yaml-source.ts";
 
 /** Offsets of a path's key (for map entries and fields) and value. */
 export interface PathOffsets {
@@ -36,22 +46,45 @@ export interface DecodedDocument {
   readonly problems: readonly DecodeProblem[];
 }
 
+/** A whole YAML or JSON text, each of its documents decoded against one shape. */
+export interface DecodedText {
+  /** Syntax errors anywhere in the text; when there are any, `documents` is empty. */
+  readonly syntaxErrors: readonly TextProblem[];
+  /** The documents that have content (empty and comment-only ones are dropped). */
+  readonly documents: readonly DecodedDocument[];
+  /** 1-based line and column of an offset, as Cerbos reports it. */
+  position(offset: number): { line: number; column: number };
+}
+
+export function decodeText(text: string, shape: MessageShape): DecodedText {
+  const yaml = readYaml(text);
+  const syntax = yaml.syntaxErrors.length > 0;
+  return {
+    syntaxErrors: yaml.syntaxErrors,
+    documents: syntax ? [] : yaml.documents.map((doc) => decodeDocument(doc, text, shape)),
+    position: (offset) => sourcePosition(yaml, offset),
+  };
+}
+
 /** `.key`, or `.'a.b'` when the key has dots: Cerbos's path segment for a map key. */
 export function keySegment(key: string): string {
   return key.includes(".") ? `.'${key}'` : `.${key}`;
 }
 
-export function decodeDocument(
-  doc: YamlDocument,
-  text: string,
-  shape: MessageShape,
-): DecodedDocument {
+function decodeDocument(doc: YamlDocument, text: string, shape: MessageShape): DecodedDocument {
   const d = new Decoder(doc, text);
   const root = resolveNode(doc, doc.doc.contents);
-  const value = root ? d.message(root, shape, "$") : {};
-  if (root) d.offsets.set("$", { value: root.range?.[0] ?? 0, scalar: false });
+  const start = root?.range?.[0] ?? doc.doc.contents?.range?.[0] ?? 0;
+  d.offsets.set("$", { value: start, scalar: false });
+  if (!root || !isMap(root)) {
+    d.problems.push({ offset: start, path: "$", message: invalidDocument });
+    return { value: {}, offsets: d.offsets, problems: d.problems };
+  }
+  const value = d.message(root, shape, "$");
   return { value: value ?? {}, offsets: d.offsets, problems: d.problems };
 }
+
+const invalidDocument = "invalid document: contents are not valid YAML or JSON";
 
 interface Entry {
   readonly key: string;
@@ -170,6 +203,8 @@ class Decoder {
         return this.enumValue(node, type.values, path);
       case "value":
         return this.value(node, path);
+      case "timestamp":
+        return this.timestamp(node, path);
       case "message":
         return this.message(node, type.shape(), path);
       case "list": {
@@ -198,6 +233,11 @@ class Decoder {
           const p = `${path}${keySegment(e.key)}`;
           this.entryOffsets(p, e);
           const v = e.value ? this.field(e.value, type.of, p) : type.of.t === "value" ? null : "";
+          // A map entry always has a value: null stands for the enum's zero value.
+          if (v === undefined && type.of.t === "enum" && e.value && nodeKind(e.value) === "Null") {
+            out[e.key] = type.of.values[0];
+            continue;
+          }
           if (v !== undefined) out[e.key] = v;
         }
         return out;
@@ -256,6 +296,21 @@ class Decoder {
     return undefined;
   }
 
+  /** google.protobuf.Timestamp, written as an RFC 3339 string. */
+  timestamp(node: Node, path: string): number | undefined {
+    const kind = nodeKind(node);
+    if (kind !== "String") {
+      this.problem(node, path, `expected string got ${kind}`);
+      return undefined;
+    }
+    const parsed = parseTimestamp(String((node as Scalar).value));
+    if ("error" in parsed) {
+      this.problem(node, path, parsed.error);
+      return undefined;
+    }
+    return parsed.millis;
+  }
+
   /** google.protobuf.Value: any JSON value, except that infinities and NaN have no JSON form. */
   value(node: Node, path: string): unknown {
     if (this.dangling(node, path)) return undefined;
@@ -287,6 +342,10 @@ class Decoder {
     const s = node as Scalar;
     const v = s.value;
     if (v === null || v === undefined) return null;
+    // Where goccy/go-yaml and the YAML 1.2 core schema disagree (`1e3`, `1_000`), goccy decides.
+    const kind = nodeKind(node);
+    if (typeof v === "number" && kind === "String") return this.text(s);
+    if (typeof v === "string" && kind === "Integer") return Number(v.replace(/_/gu, ""));
     if (typeof v === "number") {
       if (Number.isNaN(v)) {
         this.problem(node, path, "unexpected Nan");
@@ -309,7 +368,8 @@ class Decoder {
    * newline has no line break to keep, but the yaml library adds one; goccy/go-yaml does not.
    */
   text(s: Scalar): string {
-    const v = String(s.value);
+    // A plain scalar that the core schema reads as a number but goccy as text (`1e3`).
+    const v = typeof s.value === "string" ? s.value : (s.source ?? String(s.value));
     const end = s.range?.[1] ?? 0;
     const block = s.type === "BLOCK_LITERAL" || s.type === "BLOCK_FOLDED";
     if (block && v.endsWith("\n") && end >= this.#text.length && !/\r?\n$/u.test(this.#text)) {

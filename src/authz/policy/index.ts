@@ -10,3 +10,15 @@ export {
   VALIDATION_ERROR,
 } from "./parse-policy.ts";
 export type { DecodedPolicyDocument, ParseOptions } from "./parse-policy.ts";
+
+// The positioned YAML/JSON reader, shared with the test-suite reader (authz/verify): documents
+// decoded against a message shape, with Cerbos's parse error messages and positions.
+export { decodeText, keySegment } from "./decode-document.ts";
+export type {
+  DecodedDocument,
+  DecodedText,
+  DecodeProblem,
+  PathOffsets,
+} from "./decode-document.ts";
+export { effects, fieldShape } from "./policy-shape.ts";
+export type { FieldShape, FieldType, MessageShape } from "./policy-shape.ts";

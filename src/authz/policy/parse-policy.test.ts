@@ -35,6 +35,12 @@ describe("parse errors (wrong types, unknown fields), as the cerbos binary repor
   const cases: [string, string][] = [
     ["disabled: 1", "2:11 $.disabled expected boolean value got Integer"],
     ["disabled: 1.5", "2:11 $.disabled expected boolean value got Float"],
+    // goccy/go-yaml reads an exponent without a fraction as text, and `1_000` as an integer.
+    ["disabled: 1e3", "2:11 $.disabled expected boolean value got String"],
+    ["disabled: -1E+3", "2:11 $.disabled expected boolean value got String"],
+    ["disabled: 1_000", "2:11 $.disabled expected boolean value got Integer"],
+    // An empty value that ends the document sits one column past its colon.
+    ["exportVariables:", "2:18 $.exportVariables expected object got Null"],
     ["disabled: null", "2:11 $.disabled expected boolean value got Null"],
     ['disabled: "true"', "2:11 $.disabled expected boolean value got String"],
     ["disabled: yes", "2:11 $.disabled expected boolean value got String"],

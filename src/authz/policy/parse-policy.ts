@@ -4,14 +4,12 @@
 // surrounding source. A policy is returned only when its file has no problem at all.
 
 import type { Diagnostic, SourcePosition } from "../../kernel/diagnostic.ts";
-import { isMap } from "yaml";
-import { decodeDocument, type PathOffsets } from "./decode-document.ts";
+import { decodeText, type DecodedDocument, type PathOffsets } from "./decode-document.ts";
 import type { Policy } from "./model.ts";
 import { policyShape, type MessageShape } from "./policy-shape.ts";
 import { renderSnippet, sourceLines } from "./source-snippet.ts";
 import { checkPolicy } from "./policy-checks.ts";
 import { validateMessage } from "./validate-policy.ts";
-import { readYaml, type YamlDocument, type YamlSource } from "./yaml-source.ts";
 
 export interface PolicySource {
   /** Path relative to the repository root, with `/` separators. */
@@ -95,11 +93,12 @@ export function parsePolicyDocuments(
   src: PolicySource,
   options: ParseOptions = {},
 ): { documents: DecodedPolicyDocument[]; diagnostics: Diagnostic[] } {
-  const yaml = readYaml(src.text);
+  const shape = options.shape ?? policyShape;
+  const read = decodeText(src.text, shape);
   const lines = sourceLines(src.text);
   const at = (offset: number, path?: string): SourcePosition => {
-    const p = yaml.lines.linePos(offset);
-    return { line: p.line, column: p.col, ...(path !== undefined ? { path } : {}) };
+    const p = read.position(offset);
+    return { line: p.line, column: p.column, ...(path !== undefined ? { path } : {}) };
   };
   /** `caret` is where the snippet points, when that differs from the reported position. */
   const diag = (
@@ -117,22 +116,23 @@ export function parsePolicyDocuments(
       ...(snippet !== undefined ? { snippet } : {}),
     };
   };
-  if (yaml.syntaxErrors.length > 0) {
+  if (read.syntaxErrors.length > 0) {
     return {
       documents: [],
-      diagnostics: yaml.syntaxErrors.map((e) => diag(PARSE_ERROR, e.message, at(e.offset))),
+      diagnostics: read.syntaxErrors.map((e) => diag(PARSE_ERROR, e.message, at(e.offset))),
     };
   }
-  const documents = yaml.documents.map((doc) =>
-    decodeOne(src.file, yaml, doc, options, lines, at, diag),
+  const documents = read.documents.map((decoded) =>
+    checkOne(src.file, decoded, shape, options, lines, at, diag),
   );
   return { documents, diagnostics: [] };
 }
 
-function decodeOne(
+/** Validates a decoded document and runs Cerbos's policy checks on it. */
+function checkOne(
   file: string,
-  yaml: YamlSource,
-  doc: YamlDocument,
+  decoded: DecodedDocument,
+  shape: MessageShape,
   options: ParseOptions,
   lines: readonly string[],
   at: (offset: number, path?: string) => SourcePosition,
@@ -143,25 +143,7 @@ function decodeOne(
     caret?: SourcePosition,
   ) => Diagnostic,
 ): DecodedPolicyDocument {
-  const shape = options.shape ?? policyShape;
-  const contents = doc.doc.contents;
-  const start = contents?.range?.[0] ?? 0;
-  const parsedOf = (
-    message: Record<string, unknown>,
-    offsets: ReadonlyMap<string, PathOffsets>,
-  ): ParsedPolicy => makeParsed(file, message as unknown as Policy, offsets, lines, at);
-  if (!isMap(contents)) {
-    const empty = new Map<string, PathOffsets>();
-    return {
-      message: {},
-      parsed: parsedOf({}, empty),
-      diagnostics: [
-        diag(PARSE_ERROR, "invalid document: contents are not valid YAML or JSON", at(start, "$")),
-      ],
-    };
-  }
-  const decoded = decodeDocument(doc, yaml.text, shape);
-  const parsed = parsedOf(decoded.value, decoded.offsets);
+  const parsed = makeParsed(file, decoded.value as unknown as Policy, decoded.offsets, lines, at);
   // Cerbos reports a field's problems at its key but points the snippet at its value.
   const valueAt = (path: string): SourcePosition | undefined => {
     const o = decoded.offsets.get(path);

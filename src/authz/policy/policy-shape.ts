@@ -15,6 +15,8 @@ export type FieldType =
   | { readonly t: "enum"; readonly values: readonly string[] }
   /** google.protobuf.Value: any JSON value. */
   | { readonly t: "value" }
+  /** google.protobuf.Timestamp: RFC 3339 text, decoded to epoch milliseconds. */
+  | { readonly t: "timestamp" }
   | { readonly t: "message"; readonly shape: () => MessageShape }
   | { readonly t: "list"; readonly of: FieldType }
   | { readonly t: "map"; readonly of: FieldType };
@@ -52,16 +54,16 @@ const strList: FieldType = { t: "list", of: str };
 const msg = (shape: () => MessageShape): FieldType => ({ t: "message", shape });
 
 const snake = (name: string): string => name.replace(/[A-Z]/gu, (c) => `_${c.toLowerCase()}`);
-const f = (
+
+/** A field named by its JSON name; the proto name is derived (`$schema` is `json_schema`). */
+export function fieldShape(
   name: string,
   type: FieldType,
   rules: Omit<FieldShape, "name" | "protoName" | "type"> = {},
-): FieldShape => ({
-  name,
-  protoName: name === "$schema" ? "json_schema" : snake(name),
-  type,
-  ...rules,
-});
+): FieldShape {
+  return { name, protoName: name === "$schema" ? "json_schema" : snake(name), type, ...rules };
+}
+const f = fieldShape;
 
 export const effects = [
   "EFFECT_UNSPECIFIED",

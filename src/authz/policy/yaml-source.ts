@@ -104,10 +104,15 @@ export function nodeKind(node: Node): NodeKind {
   if (typeof v === "number" || typeof v === "bigint") {
     if (typeof v === "number" && Number.isNaN(v)) return "Nan";
     if (typeof v === "number" && !Number.isFinite(v)) return "Infinity";
-    // goccy/go-yaml reads `1e3` as an integer; only a fraction makes a float.
-    const integer = /^[-+]?(?:[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|0b[01]+)$/u;
-    return integer.test(s.source ?? String(v)) ? "Integer" : "Float";
+    const source = s.source ?? String(v);
+    // goccy/go-yaml reads a number with an exponent but no fraction (`1e3`) as a string.
+    if (/^[-+]?[0-9]+[eE]/u.test(source)) return "String";
+    const integer = /^[-+]?(?:[0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+|0b[01]+)$/u;
+    return integer.test(source) ? "Integer" : "Float";
   }
+  // goccy/go-yaml reads `1_000` as an integer; the YAML 1.2 core schema as a string.
+  if (s.type === Scalar.PLAIN && typeof v === "string" && /^[-+]?[0-9][0-9_]*$/u.test(v))
+    return "Integer";
   return "String";
 }
 
@@ -235,6 +240,23 @@ function walk(node: unknown, visit: (n: Node) => void): void {
   } else if (isScalar(node)) {
     visit(node);
   }
+}
+
+/**
+ * 1-based line and column of an offset, where goccy/go-yaml reports it: an empty value that
+ * ends the document (`key:` and nothing after) sits one column past its colon, where goccy
+ * places the `null` it makes up.
+ */
+export function sourcePosition(
+  source: YamlSource,
+  offset: number,
+): { line: number; column: number } {
+  const p = source.lines.linePos(offset);
+  const atEnd =
+    offset > 0 &&
+    source.text.charCodeAt(offset - 1) === 58 /* : */ &&
+    source.text.slice(offset).trim() === "";
+  return { line: p.line, column: atEnd ? p.col + 1 : p.col };
 }
 
 /** 1-based line and column of an offset. */

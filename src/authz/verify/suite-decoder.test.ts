@@ -56,6 +56,25 @@ const cases: [string, string, string][] = [
   ["absent field has no position", "name: X\n", "tests: value is required"],
   ["two documents", "name: X\n---\nname: Y\n", "more than one YAML document detected"],
   ["not a mapping", "- a\n- b\n", "1:1 invalid document: contents are not valid YAML or JSON"],
+  // Suites are read by the policy reader, so YAML problems read as they do for policies.
+  ["yaml syntax error", "name: X\ntests: [\n", "2:8 sequence end token ']' not found"],
+  [
+    "block literal is not a bool",
+    "name: X\nskip: |\n  yes\ntests: []\n",
+    "2:7 expected boolean value got Literal",
+  ],
+  [
+    "infinity is not a bool",
+    "name: X\nskip: .inf\ntests: []\n",
+    "2:7 expected boolean value got Infinity",
+  ],
+  ["unknown anchor", "name: X\ntests: *nope\n", '2:8 unknown anchor "nope"'],
+  ["proto field names", "name: X\nskip_reason: r\ntests: []\n", "3:1 tests: value is required"],
+  [
+    "empty trailing document",
+    "---\nname: X\ntests: []\n---\n# c\n",
+    "3:1 tests: value is required",
+  ],
   [
     "bad timestamp",
     `name: X\noptions:\n  now: "blah"\ntests:\n${table}\n`,
@@ -115,6 +134,14 @@ cases.push(
     '11:22 tests[0].expected[0].actions["v"]: must be one of [EFFECT_ALLOW, EFFECT_DENY]',
   ],
 );
+
+test("numbers are read as goccy/go-yaml reads them: `1e3` is text, `1_000` an integer", () => {
+  const r = decodeTestSuite(
+    `name: X\nresources:\n  r: {id: r, kind: doc, attr: {x: 1e3, y: 1_000, z: 1.5e3}}\ntests:\n${table}\n`,
+  );
+  assert.ok("value" in r, errorOf(r));
+  assert.deepEqual(r.value.resources?.["r"]?.attr, { x: "1e3", y: 1000, z: 1500 });
+});
 
 test("timestamps with offsets and fractions", () => {
   const r = decodeTestSuite(withNow("2022-01-01T05:30:00.123456+05:30"));

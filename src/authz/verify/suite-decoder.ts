@@ -1,10 +1,19 @@
-// Decodes and validates test suites and fixture files the way Cerbos does: the first decoding
-// problem (wrong type, unknown field, bad enum or timestamp) stops decoding; after that, every
-// validation problem (the proto's buf.validate rules) is reported, each prefixed with
-// `line:column` when the offending field is written in the file. Messages are Cerbos's own.
+// Decodes and validates test suites and fixture files the way Cerbos does: they are read by
+// the same YAML/JSON decoder as policies (authz/policy), of which only the first problem (wrong
+// type, unknown field, bad enum or timestamp) is reported; after that, every validation problem
+// (the proto's buf.validate rules) is reported, each prefixed with `line:column` when the
+// offending field is written in the file. Messages are Cerbos's own.
 
-import type { MapNode, Position, TreeNode } from "./source-tree.ts";
-import { readSourceTree, toJson } from "./source-tree.ts";
+import {
+  decodeText,
+  effects,
+  fieldShape,
+  keySegment,
+  type DecodedText,
+  type FieldType,
+  type MessageShape,
+  type PathOffsets,
+} from "../policy/index.ts";
 import type {
   AuxDataFixtures,
   PrincipalFixtures,
@@ -57,6 +66,19 @@ const has = (v: Record<string, unknown>, k: string): boolean => {
   if (Array.isArray(x)) return x.length > 0;
   return true;
 };
+
+type Rule = NonNullable<MessageSpec["rules"]>[number];
+
+/** At least one of the fields must be set; `names` is how Cerbos's message lists them. */
+const someOf =
+  (fields: readonly string[], names: string): Rule =>
+  (v) =>
+    fields.some((f) => has(v, f)) ? undefined : `${names} must be present`;
+
+const notBoth =
+  (a: string, b: string): Rule =>
+  (v) =>
+    has(v, a) && has(v, b) ? `${a} and ${b} may not both be present` : undefined;
 
 const principalSpec: MessageSpec = {
   fields: {
@@ -140,22 +162,13 @@ const expectationSpec: MessageSpec = {
     resourceGroups: nameList,
   },
   rules: [
-    (v) =>
-      has(v, "principal") || has(v, "principals") || has(v, "principalGroups")
-        ? undefined
-        : "principal, principals, or principalGroups must be present",
-    (v) =>
-      has(v, "principal") && has(v, "principals")
-        ? "principal and principals may not both be present"
-        : undefined,
-    (v) =>
-      has(v, "resource") || has(v, "resources") || has(v, "resourceGroups")
-        ? undefined
-        : "resource, resources, or resourceGroups must be present",
-    (v) =>
-      has(v, "resource") && has(v, "resources")
-        ? "resource and resources may not both be present"
-        : undefined,
+    someOf(
+      ["principal", "principals", "principalGroups"],
+      "principal, principals, or principalGroups",
+    ),
+    notBoth("principal", "principals"),
+    someOf(["resource", "resources", "resourceGroups"], "resource, resources, or resourceGroups"),
+    notBoth("resource", "resources"),
   ],
 };
 
@@ -169,14 +182,8 @@ const inputSpec: MessageSpec = {
     resourceGroups: nameList,
   },
   rules: [
-    (v) =>
-      has(v, "principals") || has(v, "principalGroups")
-        ? undefined
-        : "principals or principalGroups must be present",
-    (v) =>
-      has(v, "resources") || has(v, "resourceGroups")
-        ? undefined
-        : "resources or resourceGroups must be present",
+    someOf(["principals", "principalGroups"], "principals or principalGroups"),
+    someOf(["resources", "resourceGroups"], "resources or resourceGroups"),
   ],
 };
 
@@ -249,16 +256,43 @@ export function decodeAuxDataFixtures(text: string): Decoded<AuxDataFixtures> {
   return decodeDocument<AuxDataFixtures>(text, auxDataFixturesSpec);
 }
 
-const effects = ["EFFECT_UNSPECIFIED", "EFFECT_ALLOW", "EFFECT_DENY", "EFFECT_NO_MATCH"] as const;
-
-// Thrown only inside this module to abort decoding at the first problem, like Cerbos's decoder;
-// decodeDocument turns it into an error value.
-class DecodeError extends Error {
-  readonly pos: Position | undefined;
-  constructor(message: string, pos: Position | undefined) {
-    super(message);
-    this.pos = pos;
+/** How a spec is decoded: the policy decoder's field type for it. */
+function fieldType(spec: Spec): FieldType {
+  switch (spec.type) {
+    case "string":
+    case "bool":
+    case "timestamp":
+    case "value":
+      return { t: spec.type };
+    case "effect":
+      return { t: "enum", values: effects };
+    case "message": {
+      const message = spec.message;
+      return { t: "message", shape: () => messageShape(message) };
+    }
+    case "list":
+      return { t: "list", of: fieldType(spec.item) };
+    case "map":
+      return { t: "map", of: fieldType(spec.value) };
   }
+}
+
+const shapes = new WeakMap<MessageSpec, MessageShape>();
+
+function messageShape(spec: MessageSpec): MessageShape {
+  let shape = shapes.get(spec);
+  if (!shape) {
+    shape = {
+      fields: Object.entries(spec.fields).map(([name, f]) => fieldShape(name, fieldType(f))),
+    };
+    shapes.set(spec, shape);
+  }
+  return shape;
+}
+
+interface Position {
+  readonly line: number;
+  readonly column: number;
 }
 
 interface Violation {
@@ -270,17 +304,19 @@ interface Violation {
 const where = (pos: Position | undefined): string => (pos ? `${pos.line}:${pos.column} ` : "");
 
 function decodeDocument<T>(text: string, spec: MessageSpec): Decoded<T> {
-  const tree = readSourceTree(text);
-  if ("error" in tree) return { error: `${where(tree.pos)}${tree.error}` };
-  let decoded: Record<string, unknown>;
-  try {
-    decoded = decodeMessage(tree.root, spec);
-  } catch (e) {
-    if (e instanceof DecodeError) return { error: `${where(e.pos)}${e.message}` };
-    throw e;
-  }
+  const read = decodeText(text, messageShape(spec));
+  const at = (offset: number): string => where(read.position(offset));
+  if (read.syntaxErrors.length > 0)
+    return { error: read.syntaxErrors.map((e) => `${at(e.offset)}${e.message}`).join("\n") };
+  if (read.documents.length > 1) return { error: "more than one YAML document detected" };
+  const doc = read.documents[0];
+  // Like Cerbos's decoder, report only the first problem: later ones are often its echoes.
+  const problem = doc?.problems[0];
+  if (problem) return { error: `${at(problem.offset)}${problem.message}` };
+  const decoded = doc?.value ?? {};
   const violations: Violation[] = [];
-  validateMessage(decoded, spec, tree.root, "", undefined, violations);
+  const locate = new Locator(read, doc?.offsets ?? new Map());
+  validateMessage(decoded, spec, locate, "$", "", undefined, violations);
   if (violations.length > 0) {
     const positioned = violations.filter((v) => v.pos);
     const rest = violations.filter((v) => !v.pos);
@@ -294,143 +330,44 @@ function decodeDocument<T>(text: string, spec: MessageSpec): Decoded<T> {
   return { value: decoded as T };
 }
 
-// ---- decoding: the first problem aborts, as in Cerbos
+/** Where the decoder saw a path (`$.tests[0].name`): its key, or its value for items. */
+class Locator {
+  readonly #read: DecodedText;
+  readonly #offsets: ReadonlyMap<string, PathOffsets>;
 
-function decodeMessage(node: TreeNode, spec: MessageSpec): Record<string, unknown> {
-  if (node.kind !== "Mapping") throw new DecodeError(`expected object got ${node.kind}`, node.pos);
-  const out: Record<string, unknown> = {};
-  for (const entry of node.entries) {
-    const field = spec.fields[entry.key];
-    if (!field) throw new DecodeError(`unknown field "${entry.key}"`, entry.keyPos);
-    const v = decodeValue(entry.value, field);
-    if (v !== undefined) out[entry.key] = v;
+  constructor(read: DecodedText, offsets: ReadonlyMap<string, PathOffsets>) {
+    this.#read = read;
+    this.#offsets = offsets;
   }
-  return out;
-}
 
-function decodeValue(node: TreeNode, spec: Spec): unknown {
-  switch (spec.type) {
-    case "string":
-      if (node.kind === "String") return node.value;
-      // Cerbos reads `policyVersion: 20210210` as the text written, so keep the source form.
-      if (node.kind === "Integer" || node.kind === "Bool") return node.text;
-      if (node.kind === "Null") return "";
-      throw new DecodeError(`expected string value got ${node.kind}`, node.pos);
-    case "bool":
-      if (node.kind === "Bool") return node.value;
-      throw new DecodeError(`expected boolean value got ${node.kind}`, node.pos);
-    case "effect":
-      if (node.kind === "Null") return effects[0];
-      if (node.kind === "Integer") return effects[node.value as number] ?? node.value;
-      if (node.kind === "String" && (effects as readonly string[]).includes(node.value as string))
-        return node.value;
-      throw new DecodeError(
-        `invalid enum value "${node.kind === "Mapping" || node.kind === "Sequence" ? "" : node.text}"`,
-        node.pos,
-      );
-    case "timestamp": {
-      if (node.kind !== "String")
-        throw new DecodeError(`expected string got ${node.kind}`, node.pos);
-      return parseTimestamp(node.value as string, node.pos);
-    }
-    case "value":
-      return toJson(node);
-    case "message":
-      return decodeMessage(node, spec.message);
-    case "list":
-      if (node.kind !== "Sequence")
-        throw new DecodeError(`expected sequence got ${node.kind}`, node.pos);
-      return node.items.map((i) => decodeValue(i, spec.item));
-    case "map": {
-      if (node.kind !== "Mapping") throw new DecodeError(`expected map got ${node.kind}`, node.pos);
-      const out: Record<string, unknown> = {};
-      for (const e of node.entries) out[e.key] = decodeValue(e.value, spec.value);
-      return out;
-    }
+  key(path: string): Position | undefined {
+    const o = this.#offsets.get(path);
+    return o ? this.#read.position(o.key ?? o.value) : undefined;
   }
-}
 
-const rfc3339Layout = "2006-01-02T15:04:05.999999999Z07:00";
-
-/**
- * Parses an RFC 3339 timestamp to epoch milliseconds, failing with the message Go's
- * time.Parse gives (Cerbos shows it verbatim): `cannot parse "<rest>" as "<layout element>"`,
- * `month out of range`, `extra text: "..."`.
- */
-function parseTimestamp(text: string, pos: Position): number {
-  const fail = (detail: string): never => {
-    throw new DecodeError(
-      `invalid timestamp value "${text}": parsing time "${text}"${detail}`,
-      pos,
-    );
-  };
-  const cannot = (rest: string, elem: string): never =>
-    fail(` as "${rfc3339Layout}": cannot parse "${rest}" as "${elem}"`);
-  let rest = text;
-  const digits = (n: number, elem: string): number => {
-    const m = new RegExp(`^\\d{${n}}`, "u").exec(rest);
-    if (!m) return cannot(rest, elem);
-    rest = rest.slice(n);
-    return Number(m[0]);
-  };
-  const literal = (c: string): void => {
-    if (!rest.startsWith(c)) cannot(rest, c);
-    rest = rest.slice(c.length);
-  };
-  const year = digits(4, "2006");
-  literal("-");
-  const month = digits(2, "01");
-  if (month < 1 || month > 12) fail(": month out of range");
-  literal("-");
-  const day = digits(2, "02");
-  literal("T");
-  const hour = digits(2, "15");
-  if (hour > 23) fail(": hour out of range");
-  literal(":");
-  const minute = digits(2, "04");
-  if (minute > 59) fail(": minute out of range");
-  literal(":");
-  const second = digits(2, "05");
-  if (second > 59) fail(": second out of range");
-  let nanos = 0;
-  const frac = /^[.,](\d+)/u.exec(rest);
-  if (frac) {
-    nanos = Number(frac[1]!.slice(0, 9).padEnd(9, "0"));
-    rest = rest.slice(frac[0].length);
+  value(path: string): Position | undefined {
+    const o = this.#offsets.get(path);
+    return o ? this.#read.position(o.value) : undefined;
   }
-  let offsetMinutes = 0;
-  if (rest.startsWith("Z")) rest = rest.slice(1);
-  else {
-    const tz = /^([+-])(\d{2}):(\d{2})/u.exec(rest);
-    if (!tz) return cannot(rest, "Z07:00");
-    offsetMinutes = (tz[1] === "-" ? -1 : 1) * (Number(tz[2]) * 60 + Number(tz[3]));
-    rest = rest.slice(tz[0].length);
-  }
-  if (rest !== "") fail(`: extra text: "${rest}"`);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > daysInMonth) fail(": day out of range");
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
-  const date = new Date(utc);
-  date.setUTCFullYear(year);
-  return date.getTime() - offsetMinutes * 60_000 + Math.floor(nanos / 1e6);
 }
 
 // ---- validation: every problem, positioned where the field is written
 
+// `at` is the decoder's path of the value (`$.tests[0]`), `path` the one Cerbos prints
+// (`tests[0]`).
 function validateMessage(
   value: Record<string, unknown>,
   spec: MessageSpec,
-  node: TreeNode | undefined,
+  locate: Locator,
+  at: string,
   path: string,
   pos: Position | undefined,
   out: Violation[],
 ): void {
-  const map = node?.kind === "Mapping" ? node : undefined;
   for (const [name, field] of Object.entries(spec.fields)) {
-    const entry = map?.entries.find((e) => e.key === name);
     const fieldPath = path ? `${path}.${name}` : name;
-    validateField(value[name], field, entry?.value, fieldPath, entry?.keyPos, out);
+    const fieldAt = `${at}.${name}`;
+    validateField(value[name], field, locate, fieldAt, fieldPath, locate.key(fieldAt), out);
   }
   for (const rule of spec.rules ?? []) {
     const message = rule(value);
@@ -441,7 +378,8 @@ function validateMessage(
 function validateField(
   v: unknown,
   spec: Spec,
-  node: TreeNode | undefined,
+  locate: Locator,
+  at: string,
   path: string,
   pos: Position | undefined,
   out: Violation[],
@@ -471,7 +409,7 @@ function validateField(
         if (spec.required) out.push({ path, message: "value is required", pos });
         return;
       }
-      validateMessage(v as Record<string, unknown>, spec.message, node, path, pos, out);
+      validateMessage(v as Record<string, unknown>, spec.message, locate, at, path, pos, out);
       return;
     case "list": {
       const items = Array.isArray(v) ? (v as unknown[]) : [];
@@ -482,10 +420,9 @@ function validateField(
       if (spec.unique && new Set(items.map((i) => JSON.stringify(i))).size !== items.length) {
         out.push({ path, message: "repeated value must contain unique items", pos });
       }
-      const seq = node?.kind === "Sequence" ? node : undefined;
       items.forEach((item, i) => {
-        const itemNode = seq?.items[i];
-        validateField(item, spec.item, itemNode, `${path}[${i}]`, itemNode?.pos, out);
+        const itemAt = `${at}[${i}]`;
+        validateField(item, spec.item, locate, itemAt, `${path}[${i}]`, locate.value(itemAt), out);
       });
       return;
     }
@@ -496,19 +433,19 @@ function validateField(
         out.push({ path, message: "value is required", pos });
         return;
       }
-      const mapNode: MapNode | undefined = node?.kind === "Mapping" ? node : undefined;
       for (const key of keys) {
-        const entryNode = mapNode?.entries.find((e) => e.key === key)?.value;
+        const entryAt = `${at}${keySegment(key)}`;
+        const entryPos = locate.value(entryAt);
         // Cerbos's field-path printer camel-cases map keys too (`resources["johnLeaveRequest"]`).
         const keyPath = `${path}[${JSON.stringify(key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()))}]`;
         if (spec.keyMinLen !== undefined && [...key].length < spec.keyMinLen) {
           out.push({
             path: keyPath,
             message: `must be at least ${spec.keyMinLen} characters`,
-            pos: entryNode?.pos,
+            pos: entryPos,
           });
         }
-        validateField(record[key], spec.value, entryNode, keyPath, entryNode?.pos, out);
+        validateField(record[key], spec.value, locate, entryAt, keyPath, entryPos, out);
       }
       return;
     }

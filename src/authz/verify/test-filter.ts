@@ -141,28 +141,15 @@ export class CompiledSelection {
     // Go's %v of the TestName proto, which is what Cerbos matches the regexp against.
     const fullName = `${t.suite}/test_table_name:"${t.table}" principal_key:"${t.principalKey}" resource_key:"${t.resourceKey}"`;
     if (this.#regexp && !this.#regexp.test(fullName)) return skipReasons.name;
-    const excludedResources = this.#sel.excludedResourcePolicyFqns ?? [];
-    if (excludedResources.length > 0) {
-      const fqn = policyFqn(
-        "resource",
-        t.resource.kind,
-        t.resource.policyVersion,
-        t.resource.scope,
-        t.options,
-      );
-      if (excludedResources.includes(fqn)) return skipReasons.resource;
-    }
-    const excludedPrincipals = this.#sel.excludedPrincipalPolicyFqns ?? [];
-    if (excludedPrincipals.length > 0) {
-      const fqn = policyFqn(
-        "principal",
-        t.principal.id,
-        t.principal.policyVersion,
-        t.principal.scope,
-        t.options,
-      );
-      if (excludedPrincipals.includes(fqn)) return skipReasons.principal;
-    }
+    const r = t.resource;
+    const resourceFqn = (): string =>
+      policyFqn("resource", r.kind, r.policyVersion, r.scope, t.options);
+    if (isExcluded(this.#sel.excludedResourcePolicyFqns, resourceFqn)) return skipReasons.resource;
+    const p = t.principal;
+    const principalFqn = (): string =>
+      policyFqn("principal", p.id, p.policyVersion, p.scope, t.options);
+    if (isExcluded(this.#sel.excludedPrincipalPolicyFqns, principalFqn))
+      return skipReasons.principal;
     if (f) {
       if (!this.#matches(f.suite, t.suite)) return skipReasons.filterSuite;
       if (!this.#matches(f.test, t.table)) return skipReasons.filterTest;
@@ -193,6 +180,11 @@ export class CompiledSelection {
       return re.test(value);
     });
   }
+}
+
+/** Whether a policy is in an exclusion list; its name is worked out only when there is one. */
+function isExcluded(fqns: readonly string[] | undefined, fqn: () => string): boolean {
+  return fqns !== undefined && fqns.length > 0 && fqns.includes(fqn());
 }
 
 function policyFqn(

@@ -94,6 +94,34 @@ test("collects fixtures per testdata folder and test suites anywhere", async () 
   );
 });
 
+// Checked with `cerbos compile`: base names are case-sensitive, extensions are not; `auxdata`
+// beats `auxData`, which beats `aux_data`; among extensions the first file by name wins.
+test("fixture file names as Cerbos accepts them", async () => {
+  await withTree(
+    {
+      "a/testdata/aux_data.yaml": "a1",
+      "b/testdata/aux_data.yaml": "b3",
+      "b/testdata/auxData.yaml": "b2",
+      "b/testdata/auxdata.json": "b1",
+      "c/testdata/Principals.yaml": "c1",
+      "c/testdata/RESOURCES.yaml": "c2",
+      "c/testdata/AuxData.yaml": "c3",
+      "d/testdata/principals.json": "d1",
+      "d/testdata/principals.yaml": "d2",
+      "d/testdata/resources.YAML": "d3",
+    },
+    async (root) => {
+      const repo = await readPolicyRepository(root);
+      const fixtures = Object.fromEntries(repo.testFixtures.map((f) => [f.dir, f]));
+      assert.equal(fixtures["a/testdata"]?.auxData?.text, "a1");
+      assert.equal(fixtures["b/testdata"]?.auxData?.text, "b1");
+      assert.equal(fixtures["c/testdata"], undefined);
+      assert.equal(fixtures["d/testdata"]?.principals?.text, "d1");
+      assert.equal(fixtures["d/testdata"]?.resources?.text, "d3");
+    },
+  );
+});
+
 test("a _schemas folder below the root is reported, and its files are neither policies nor schemas", async () => {
   await withTree(
     {

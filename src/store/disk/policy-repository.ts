@@ -31,11 +31,20 @@ export const TESTDATA_DIR = "testdata";
 
 const policyFile = /\.(ya?ml|json)$/iu;
 const testSuiteFile = /_test\.(ya?ml|json)$/iu;
-const fixtureNames: Readonly<Record<string, "principals" | "resources" | "auxData">> = {
-  principals: "principals",
-  resources: "resources",
-  auxdata: "auxData",
-};
+type FixtureKind = "principals" | "resources" | "auxData";
+
+/**
+ * Fixture file base names, matched case-sensitively as Cerbos does (the extension is not).
+ * Cerbos looks for the aux data names in this order: `auxdata` wins over `auxData`, which wins
+ * over `aux_data`; among extensions the first file in name order wins.
+ */
+const fixtureNames: ReadonlyMap<string, { kind: FixtureKind; rank: number }> = new Map([
+  ["principals", { kind: "principals", rank: 0 }],
+  ["resources", { kind: "resources", rank: 0 }],
+  ["auxdata", { kind: "auxData", rank: 0 }],
+  ["auxData", { kind: "auxData", rank: 1 }],
+  ["aux_data", { kind: "auxData", rank: 2 }],
+]);
 
 const isHidden = (name: string): boolean => name.startsWith(".");
 
@@ -73,10 +82,9 @@ export async function readPolicyRepository(root: string): Promise<PolicyReposito
     testFixtures: [],
     diagnostics: [],
   };
-  const fixtures = new Map<
-    string,
-    { dir: string; principals?: PolicySource; resources?: PolicySource; auxData?: PolicySource }
-  >();
+  const fixtures = new Map<string, { -readonly [K in keyof TestFixtures]: TestFixtures[K] }>();
+  /** The rank of the file chosen so far for `<dir>:<kind>`. */
+  const fixtureRanks = new Map<string, number>();
   const misplacedSchemaDirs = new Set<string>();
 
   for (const file of files) {
@@ -98,11 +106,15 @@ export async function readPolicyRepository(root: string): Promise<PolicyReposito
     if (testdataAt >= 0) {
       // Fixtures live directly in a `testdata` folder: principals, resources, auxdata.
       if (testdataAt === dirs.length - 1) {
-        const kind = fixtureNames[name.replace(policyFile, "").toLowerCase()];
-        if (kind) {
+        const fixture = fixtureNames.get(name.replace(policyFile, ""));
+        if (fixture) {
+          const { kind, rank } = fixture;
           const dir = dirs.join("/");
           const entry = fixtures.get(dir) ?? { dir };
-          if (entry[kind] === undefined) entry[kind] = await read(file);
+          if (rank < (fixtureRanks.get(`${dir}:${kind}`) ?? Infinity)) {
+            entry[kind] = await read(file);
+            fixtureRanks.set(`${dir}:${kind}`, rank);
+          }
           fixtures.set(dir, entry);
         }
       }
