@@ -42,6 +42,11 @@ import { SchemaCatalog } from "./schema-catalog.ts";
 export interface CompileInput {
   readonly policies: readonly PolicySource[];
   readonly schemas?: readonly SchemaSource[];
+  /**
+   * Skip the schema checks, as `cerbos compile --ignore-schemas` does: schemas that policies
+   * refer to need not exist or load (attributes are then not checked either).
+   */
+  readonly ignoreSchemas?: boolean;
 }
 
 /** An immutable, compiled policy set; build an engine from it with `createEngine`. */
@@ -334,7 +339,10 @@ class Compiler {
         }
         for (const dr of pr.derivedRoles) {
           referencedDerived.set(dr.name, dr);
-          const key = this.evaluationKey(`${dr.originKey}#${ruleKey}`);
+          // One key per derived role of the rule: in cerbos 0.55 a rule for `[peer, owner]`
+          // whose `peer` does not hold still applies through `owner` (established against the
+          // binary: a key shared by the whole set would make `owner` reuse `peer`'s "no").
+          const key = this.evaluationKey(`${dr.originKey}#${dr.name}#${ruleKey}`);
           for (const parent of dr.parentRoles) {
             this.table.addRow({
               ...base,
@@ -562,7 +570,7 @@ export function compilePolicySet(input: CompileInput): {
   policySet?: CompiledPolicySet;
   diagnostics: readonly Diagnostic[];
 } {
-  const schemas = new SchemaCatalog(input.schemas ?? []);
+  const schemas = new SchemaCatalog(input.schemas ?? [], input);
   const compiler = new Compiler(input.policies, schemas);
   compiler.compileAll();
   const all = normalizeDiagnostics(compiler.sink.list);

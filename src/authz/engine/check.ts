@@ -34,6 +34,7 @@ import type {
   OutputEntry,
   ValidationError,
 } from "./types.ts";
+import { FailedRuntime } from "./failed-runtime.ts";
 import { EMPTY_VARIABLES, VariablesMap } from "./variables-map.ts";
 
 export const NO_MATCH = "NO_MATCH";
@@ -66,8 +67,8 @@ class Evaluation {
   readonly base: Readonly<Record<string, CelValue>>;
   runtime: CelValue = { effectiveDerivedRoles: [], effective_derived_roles: [] };
   readonly variables = new Map<number, VariablesMap>();
-  /** Params whose variables did not all evaluate. */
-  readonly failedVariables = new Set<number>();
+  /** Variables as the up-front derived role evaluation sees them (see `nullFailedVariablesOf`). */
+  readonly nullFailedVariables = new Map<number, VariablesMap>();
   readonly constants = new Map<number, VariablesMap>();
   readonly conditions = new Map<number, boolean>();
   /** Evaluation keys whose conditions failed to evaluate under strict evaluation. */
@@ -76,8 +77,6 @@ class Evaluation {
   readonly outputs: OutputEntry[] = [];
   /** Errors of the condition being evaluated, for explanations. */
   currentErrors: string[] | undefined;
-  /** While set, evaluation errors are not reported. */
-  muted = false;
 
   constructor(config: CheckConfig, input: CheckInput, ctx: EvalContext) {
     this.config = config;
@@ -91,8 +90,12 @@ class Evaluation {
     });
   }
 
-  setEffectiveDerivedRoles(roles: readonly string[]): void {
-    this.runtime = { effectiveDerivedRoles: roles, effective_derived_roles: roles };
+  /** `failedRoles`: derived roles whose conditions failed to evaluate under strict evaluation. */
+  setEffectiveDerivedRoles(roles: readonly string[], failedRoles: readonly string[]): void {
+    this.runtime =
+      failedRoles.length > 0
+        ? new FailedRuntime(failedRoles)
+        : { effectiveDerivedRoles: roles, effective_derived_roles: roles };
   }
 
   /** Bindings per params, rebuilt only when `runtime` changes; conditions share them. */
@@ -136,7 +139,6 @@ class Evaluation {
   }
 
   recordError(expression: string, message: string): void {
-    if (this.muted) return;
     const key = `${expression}\u0000${message}`;
     if (!this.errors.has(key)) this.errors.set(key, { celError: { expression, message } });
     this.currentErrors?.push(message);
@@ -154,13 +156,35 @@ class Evaluation {
       const result = variable.expr.program.evaluate(bindings, this.ctx);
       if (result instanceof CelError) {
         this.recordError(variable.expr.source, result.message);
-        this.failedVariables.add(params.id);
         continue;
       }
       values[variable.name] = result;
     }
     v = map;
     this.variables.set(params.id, v);
+    return v;
+  }
+
+  /**
+   * Variables of a derived roles set as cerbos 0.55 evaluates them when it works out the
+   * effective derived roles up front (without strict evaluation): a variable that fails is
+   * reported and then reads as `null` rather than being left out, so `V.x` of a failed `x` is
+   * no error there (`V.x == null` even holds), unlike in rule conditions (found by experiment).
+   */
+  nullFailedVariablesOf(params: CompiledParams): VariablesMap {
+    if (params.variables.length === 0) return EMPTY_VARIABLES;
+    let v = this.nullFailedVariables.get(params.id);
+    if (v) return v;
+    const values: Record<string, CelValue> = {};
+    const map = new VariablesMap(values);
+    const bindings = this.#bindings(params, map);
+    for (const variable of params.variables) {
+      const result = variable.expr.program.evaluate(bindings, this.ctx);
+      if (result instanceof CelError) this.recordError(variable.expr.source, result.message);
+      values[variable.name] = result instanceof CelError ? null : result;
+    }
+    v = map;
+    this.nullFailedVariables.set(params.id, v);
     return v;
   }
 
@@ -172,9 +196,12 @@ class Evaluation {
   condition(
     cond: CompiledCondition | undefined,
     params: CompiledParams | undefined,
+    vars?: VariablesMap,
   ): { ok: boolean; errored: boolean } {
     if (!cond) return { ok: true, errored: false };
-    const bindings = this.#bindings(params, this.variablesOf(params));
+    // Variables are worked out only for a condition that is there (a role policy rule without
+    // one evaluates none, as in cerbos 0.55).
+    const bindings = this.#bindings(params, vars ?? this.variablesOf(params));
     const strict = this.config.strictEvaluation;
     let errored = false;
     const run = (c: CompiledCondition): boolean => {
@@ -215,11 +242,8 @@ class Evaluation {
     }
     const json = toJsonValue(v);
     if (json instanceof CelError) {
-      this.outputs.push({
-        src: row.outputSource,
-        action,
-        val: "<failed to convert evaluation to protobuf value>",
-      });
+      // Cerbos reports a value with no JSON form as the output's error, like a failed expression.
+      this.outputs.push({ src: row.outputSource, action, val: null, error: json.message });
       return;
     }
     this.outputs.push({ src: row.outputSource, action, val: json });
@@ -370,7 +394,8 @@ export function checkInput(
   if (!scopedPrincipalExists && !scopedResourceExists) return finish();
 
   const includingParentRoles = new Set(table.withParentRoles(rScope, input.principal.roles));
-  const processedScopes = new Set<string>();
+  /** `runtime` of each resource scope whose derived roles were worked out. */
+  const scopeRuntimes = new Map<string, CelValue>();
   const rows: RuleRow[] = [];
   const kinds: readonly QueryKind[] = ["PRINCIPAL", "RESOURCE"];
 
@@ -402,28 +427,32 @@ export function checkInput(
         let allowDecider: RuleTrace | undefined;
 
         scopesLoop: for (const scope of scopes) {
-          if (pt === "RESOURCE" && !processedScopes.has(scope)) {
-            processedScopes.add(scope);
+          const seenRuntime = pt === "RESOURCE" ? scopeRuntimes.get(scope) : undefined;
+          if (seenRuntime !== undefined) {
+            evaluation.runtime = seenRuntime;
+          } else if (pt === "RESOURCE") {
             const scopeRoles: string[] = [];
+            const failedRoles: string[] = [];
+            // Every derived role the scope's policy references is decided here, whatever the
+            // action, and the errors of its condition are reported (as cerbos 0.55 does).
             for (const dr of table.derivedRoles(resourceVersion, scope, kind) ?? []) {
               if (!rolesIntersect(dr.parentRoles, includingParentRoles)) continue;
-              // Cerbos still decides a derived role whose variables failed, but does not report
-              // the errors its condition then meets, except under strict evaluation (found by
-              // experiment and differential testing against cerbos 0.55).
-              evaluation.variablesOf(dr.params);
-              evaluation.muted =
-                !config.strictEvaluation && evaluation.failedVariables.has(dr.params.id);
-              const { ok } = evaluation.condition(dr.condition, dr.params);
-              evaluation.muted = false;
+              const vars = config.strictEvaluation
+                ? evaluation.variablesOf(dr.params)
+                : evaluation.nullFailedVariablesOf(dr.params);
+              const { ok, errored } = evaluation.condition(dr.condition, dr.params, vars);
+              if (errored && config.strictEvaluation) failedRoles.push(dr.name);
               if (ok) {
                 scopeRoles.push(dr.name);
                 effectiveDerivedRoles.add(dr.name);
               }
             }
-            // As in Cerbos, runtime.effectiveDerivedRoles reflects the last scope whose
-            // derived roles were worked out.
-            evaluation.setEffectiveDerivedRoles([...new Set(scopeRoles)].sort());
+            evaluation.setEffectiveDerivedRoles([...new Set(scopeRoles)].sort(), failedRoles);
+            scopeRuntimes.set(scope, evaluation.runtime);
           }
+          // As in cerbos 0.55, a resource scope's rules see that scope's derived roles in
+          // runtime.effectiveDerivedRoles, however many scopes were visited since; principal
+          // policy rules see those of the resource scope visited last (both found by experiment).
           if (roleEffect.effect !== "NO_MATCH") break;
 
           table.query(

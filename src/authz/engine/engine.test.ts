@@ -403,3 +403,189 @@ resourcePolicy:
     });
   });
 });
+
+describe("derived roles decided up front (checked against cerbos 0.55)", () => {
+  const DR = `
+apiVersion: api.cerbos.dev/v1
+derivedRoles:
+  name: drs
+  variables:
+    local:
+      v0: R.attr.owner == request.principal.id
+  definitions:
+    - name: peer
+      parentRoles: [user]
+      condition:
+        match:
+          expr: R.attr.status == "draft"
+    - name: owner
+      parentRoles: [user]
+    - name: nulled
+      parentRoles: [user]
+      condition:
+        match:
+          expr: V.v0 == null
+    - name: scored
+      parentRoles: [user]
+      condition:
+        match:
+          all:
+            of:
+              - expr: P.attr.score > 1
+              - expr: V.v0
+`;
+  const RES = `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  importDerivedRoles: [drs]
+  rules:
+    - actions: ["a"]
+      effect: EFFECT_ALLOW
+      roles: [user]
+      condition:
+        match:
+          expr: '"owner" in runtime.effectiveDerivedRoles'
+    - actions: ["b", "c"]
+      effect: EFFECT_ALLOW
+      derivedRoles: [peer, owner]
+      output:
+        when:
+          ruleActivated: "'act'"
+          conditionNotMet: "'not'"
+    - actions: ["approve"]
+      effect: EFFECT_ALLOW
+      derivedRoles: [nulled, scored]
+`;
+  const check = (actions: string[], attr: Record<string, string>, options: EngineOptions = {}) =>
+    engineFor({ "dr.yaml": DR, "res.yaml": RES }, options).check([
+      {
+        principal: { id: "alice", roles: ["user"] },
+        resource: { kind: "doc", id: "1", attr },
+        actions,
+      },
+    ])[0];
+  const messages = (out: ReturnType<typeof check>) =>
+    (out?.evaluationErrors ?? []).map((e) => `${e.celError.expression}: ${e.celError.message}`);
+
+  it("applies a rule through one derived role when another listed one does not hold or fails", () => {
+    for (const attr of [{ status: "x" }, {}] as Record<string, string>[]) {
+      const out = check(["b", "c"], attr);
+      assert.equal(out?.actions["b"]?.effect, "EFFECT_ALLOW");
+      assert.equal(out?.actions["c"]?.effect, "EFFECT_ALLOW");
+      // each derived role keeps its own cached decision: `peer`'s "no" emits conditionNotMet
+      // only when it is reused (for `c`), `owner`'s "yes" activates the rule once per action
+      assert.deepEqual(
+        out?.outputs?.map((o) => `${o.action}:${JSON.stringify(o.val)}`),
+        [`b:"act"`, `c:"not"`, `c:"act"`],
+      );
+    }
+  });
+
+  it("reports the condition errors of derived roles even for an action no rule covers", () => {
+    const out = check(["view"], { status: "draft" });
+    assert.deepEqual(messages(out), [
+      "P.attr.score > 1: no such key: score",
+      "R.attr.owner == request.principal.id: no such key: owner",
+    ]);
+  });
+
+  it("reads a failed derived roles variable as null up front, but as missing in rules", () => {
+    const view = check(["view"], { status: "draft" });
+    assert.ok(view?.effectiveDerivedRoles?.includes("nulled"));
+    const approve = check(["approve"], { status: "draft" });
+    assert.equal(approve?.actions["approve"]?.effect, "EFFECT_DENY");
+    assert.ok(messages(approve).includes("V.v0 == null: undefined field 'v0'"));
+    // under strict evaluation the variable is missing up front too
+    const strict = check(["view"], { status: "draft" }, { strictEvaluation: true });
+    assert.ok(!strict?.effectiveDerivedRoles?.includes("nulled"));
+  });
+
+  it("makes runtime.effectiveDerivedRoles an error under strict evaluation when a derived role failed", () => {
+    const out = check(["a", "b"], {}, { strictEvaluation: true });
+    assert.deepEqual(out?.actions["a"], { effect: "EFFECT_DENY", policy: "resource.doc.vdefault" });
+    // the failed roles, sorted (`nulled` fails too: its variable is missing under strict evaluation)
+    assert.ok(
+      messages(out).includes(
+        `"owner" in runtime.effectiveDerivedRoles: failed to compute effective derived roles [nulled, peer, scored]`,
+      ),
+    );
+    const one = check(["a"], { status: "x", owner: "alice" }, { strictEvaluation: true });
+    assert.ok(
+      messages(one).includes(
+        `"owner" in runtime.effectiveDerivedRoles: failed to compute effective derived roles [scored]`,
+      ),
+    );
+    // without strict evaluation it stays readable
+    assert.equal(check(["a"], {})?.actions["a"]?.effect, "EFFECT_ALLOW");
+    assert.ok(!messages(check(["a"], {})).some((m) => m.includes("failed to compute")));
+  });
+});
+
+describe("runtime.effectiveDerivedRoles per scope (checked against cerbos 0.55)", () => {
+  const policies = {
+    "dr0.yaml": `
+apiVersion: api.cerbos.dev/v1
+derivedRoles:
+  name: dr0
+  definitions:
+    - name: owner
+      parentRoles: [guest]
+`,
+    "dr1.yaml": `
+apiVersion: api.cerbos.dev/v1
+derivedRoles:
+  name: dr1
+  definitions:
+    - name: other
+      parentRoles: [guest]
+`,
+    "root.yaml": `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  importDerivedRoles: [dr1]
+  rules:
+    - actions: ["zzz"]
+      effect: EFFECT_ALLOW
+      derivedRoles: [other]
+`,
+    "child.yaml": `
+apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  scope: a
+  importDerivedRoles: [dr0]
+  rules:
+    - actions: ["zzz"]
+      effect: EFFECT_ALLOW
+      derivedRoles: [owner]
+    - actions: ["x"]
+      effect: EFFECT_ALLOW
+      roles: [user]
+      condition:
+        match:
+          expr: '"owner" in runtime.effectiveDerivedRoles'
+`,
+  };
+
+  it("lets a scope's rules see that scope's derived roles after a parent scope was visited", () => {
+    // `guest` finds nothing for `x` in scope `a` and goes on to the root scope, whose derived
+    // roles are worked out last; `user`'s rule in `a` still sees `a`'s
+    const out = engineFor(policies).check([
+      {
+        principal: { id: "alice", roles: ["guest", "user"] },
+        resource: { kind: "doc", id: "1", scope: "a" },
+        actions: ["x"],
+      },
+    ]);
+    assert.deepEqual(out[0]?.actions["x"], {
+      effect: "EFFECT_ALLOW",
+      policy: "resource.doc.vdefault/a",
+      scope: "a",
+    });
+  });
+});
