@@ -7,6 +7,7 @@ import { buildEnvironment, type Environment } from "./environment.ts";
 import { compileProgram } from "./evaluator.ts";
 import type { CelLibrary, EvalContext, MessageDecl } from "./library.ts";
 import { parseCel } from "./parser.ts";
+export { isReservedWord } from "./parser.ts";
 import { collectReferences } from "./references.ts";
 import { standardLibrary } from "./std/standard-library.ts";
 import type { CelType } from "./types.ts";

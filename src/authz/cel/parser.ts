@@ -42,6 +42,11 @@ const RESERVED = new Set([
   "while",
 ]);
 
+/** Whether `name` is a CEL keyword or reserved word, so it can name no variable or constant. */
+export function isReservedWord(name: string): boolean {
+  return KEYWORDS.has(name) || RESERVED.has(name);
+}
+
 /** Thrown inside the parser only, to unwind on the first syntax error. */
 class SyntaxFailure extends Error {
   readonly issue: ParseIssue;

@@ -2,6 +2,7 @@
 // variable expressions compiled, checked for undefined references and cycles, and ordered so
 // each variable comes after the ones it reads. The result is what the engine evaluates per check.
 
+import { isReservedWord } from "../cel/index.ts";
 import type { ParsedPolicy } from "../policy/index.ts";
 import type { Constants, JsonValue, Variables } from "../policy/model.ts";
 import type { CompiledParams, CompiledVariable } from "./compiled-policy.ts";
@@ -11,33 +12,10 @@ import type { ExpressionCompiler } from "./expressions.ts";
 import { describeIssues, referencesOf } from "./expressions.ts";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/u;
-const RESERVED = new Set([
-  "true",
-  "false",
-  "null",
-  "in",
-  "as",
-  "break",
-  "const",
-  "continue",
-  "else",
-  "for",
-  "function",
-  "if",
-  "import",
-  "let",
-  "loop",
-  "package",
-  "namespace",
-  "return",
-  "var",
-  "void",
-  "while",
-]);
 
 /** Cerbos's complaint about a variable or constant name, or undefined when the name is fine. */
 export function identifierProblem(name: string): string | undefined {
-  if (RESERVED.has(name))
+  if (isReservedWord(name))
     return `"${name}" is a reserved keyword and can't be used as an identifier`;
   if (!IDENTIFIER.test(name)) return `"${name}" is not a valid identifier`;
   return undefined;
