@@ -146,23 +146,8 @@ class Evaluation {
 
   /** Variables of a policy, evaluated in order once per check; failures are left out. */
   variablesOf(params: CompiledParams | undefined): VariablesMap {
-    if (!params || params.variables.length === 0) return EMPTY_VARIABLES;
-    let v = this.variables.get(params.id);
-    if (v) return v;
-    const values: Record<string, CelValue> = {};
-    const map = new VariablesMap(values);
-    const bindings = this.#bindings(params, map);
-    for (const variable of params.variables) {
-      const result = variable.expr.program.evaluate(bindings, this.ctx);
-      if (result instanceof CelError) {
-        this.recordError(variable.expr.source, result.message);
-        continue;
-      }
-      values[variable.name] = result;
-    }
-    v = map;
-    this.variables.set(params.id, v);
-    return v;
+    if (!params) return EMPTY_VARIABLES;
+    return this.#evaluateVariables(params, this.variables, false);
   }
 
   /**
@@ -172,19 +157,30 @@ class Evaluation {
    * no error there (`V.x == null` even holds), unlike in rule conditions (found by experiment).
    */
   nullFailedVariablesOf(params: CompiledParams): VariablesMap {
+    return this.#evaluateVariables(params, this.nullFailedVariables, true);
+  }
+
+  #evaluateVariables(
+    params: CompiledParams,
+    cache: Map<number, VariablesMap>,
+    failedAsNull: boolean,
+  ): VariablesMap {
     if (params.variables.length === 0) return EMPTY_VARIABLES;
-    let v = this.nullFailedVariables.get(params.id);
+    let v = cache.get(params.id);
     if (v) return v;
     const values: Record<string, CelValue> = {};
-    const map = new VariablesMap(values);
-    const bindings = this.#bindings(params, map);
+    v = new VariablesMap(values);
+    const bindings = this.#bindings(params, v);
     for (const variable of params.variables) {
       const result = variable.expr.program.evaluate(bindings, this.ctx);
-      if (result instanceof CelError) this.recordError(variable.expr.source, result.message);
-      values[variable.name] = result instanceof CelError ? null : result;
+      if (result instanceof CelError) {
+        this.recordError(variable.expr.source, result.message);
+        if (failedAsNull) values[variable.name] = null;
+      } else {
+        values[variable.name] = result;
+      }
     }
-    v = map;
-    this.nullFailedVariables.set(params.id, v);
+    cache.set(params.id, v);
     return v;
   }
 
