@@ -103,5 +103,6 @@ test("skip reasons in Cerbos's order", () => {
     }),
     skipReasons.principal,
   );
+  // A test table marked `skip` in a suite keeps its own reason (suite data, not a skipped test).
   assert.equal(sel({}).skipReason({ ...identity, skip: true, skipReason: "later" }), "later");
 });

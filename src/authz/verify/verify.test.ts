@@ -233,6 +233,7 @@ test("expectation problems are reported like Cerbos", () => {
 });
 
 test("skipped suites and tests", () => {
+  // `skip: true` here is suite data under test (Cerbos's suite-level skip), not a skipped test.
   const s = run([suite(`skip: true\nskipReason: later\n${basic}`)]);
   assert.deepEqual(s.suites[0], {
     file: "doc_test.yaml",

@@ -173,6 +173,16 @@ function withAlias<T extends object>(obj: T, alias: string, value: CelValue): T 
   return obj;
 }
 
+/** Adds the fields principals and resources share, with defaults and the snake_case alias. */
+function entityFields<T extends object>(
+  base: T,
+  e: { readonly attr?: CelValue; readonly policyVersion?: string; readonly scope?: string },
+): T & { attr: CelValue; policyVersion: string; scope: string } {
+  const policyVersion = e.policyVersion ?? "";
+  const fields = { ...base, attr: e.attr ?? EMPTY, policyVersion, scope: e.scope ?? "" };
+  return withAlias(fields, "policy_version", policyVersion);
+}
+
 /**
  * The bindings object for `CompiledExpression.evaluate`. Absent fields take their defaults
  * (empty strings, lists and maps) so that `R.attr.x` on a resource without attributes reports
@@ -181,28 +191,8 @@ function withAlias<T extends object>(obj: T, alias: string, value: CelValue): T 
 export function cerbosBindings(input: CerbosConditionInput): Record<string, CelValue> {
   const p = input.principal;
   const r = input.resource;
-  const principal = withAlias(
-    {
-      id: p.id,
-      roles: p.roles,
-      attr: p.attr ?? EMPTY,
-      policyVersion: p.policyVersion ?? "",
-      scope: p.scope ?? "",
-    },
-    "policy_version",
-    p.policyVersion ?? "",
-  );
-  const resource = withAlias(
-    {
-      kind: r.kind,
-      id: r.id,
-      attr: r.attr ?? EMPTY,
-      policyVersion: r.policyVersion ?? "",
-      scope: r.scope ?? "",
-    },
-    "policy_version",
-    r.policyVersion ?? "",
-  );
+  const principal = entityFields({ id: p.id, roles: p.roles }, p);
+  const resource = entityFields({ kind: r.kind, id: r.id }, r);
   const jwts: Record<string, CelValue> = {};
   for (const [name, token] of Object.entries(input.auxData?.jwts ?? {}))
     jwts[name] = { claims: token.claims ?? EMPTY };

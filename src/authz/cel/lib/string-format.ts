@@ -13,7 +13,7 @@ import {
   type CelValue,
 } from "../value.ts";
 import { formatDuration, formatTimestamp } from "../time.ts";
-import { celTypeName, compareStrings, isCelMap, mapEntries } from "./value-ops.ts";
+import { celTypeName, compareStrings, isCelMap, mapEntries, noSuchOverload } from "./value-ops.ts";
 
 /** x = digits / 10^scale exactly (x finite, non-negative). */
 function exactDecimal(x: number): { digits: bigint; scale: number } {
@@ -216,7 +216,7 @@ function clause(verb: string, precision: number | undefined, v: CelValue): strin
 }
 
 export function formatString(fmt: CelValue, args: CelValue): CelResult {
-  if (typeof fmt !== "string" || !Array.isArray(args)) return new CelError("no such overload");
+  if (typeof fmt !== "string" || !Array.isArray(args)) return noSuchOverload();
   const list = args as readonly CelValue[];
   let out = "";
   let argIndex = 0;
