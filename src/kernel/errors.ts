@@ -2,10 +2,10 @@
 // Request-path failures of a condition are values, not exceptions; these are for bad input
 // at an API boundary, I/O and configuration. protocols/ maps codes to HTTP and gRPC statuses.
 
-import type { Diagnostic } from "./diagnostic.ts";
+import { formatDiagnostic, type Diagnostic } from "./diagnostic.ts";
 
 export type GatehouseErrorCode =
-  "INVALID_ARGUMENT" | "INVALID_POLICY" | "NOT_FOUND" | "IO" | "INTERNAL";
+  "INVALID_ARGUMENT" | "INVALID_POLICY" | "INVALID_CONFIG" | "NOT_FOUND" | "IO" | "INTERNAL";
 
 export class GatehouseError extends Error {
   readonly code: GatehouseErrorCode;
@@ -33,5 +33,18 @@ export class InvalidPolicyError extends GatehouseError {
     super("INVALID_POLICY", `${diagnostics.length} problem(s) in policies`);
     this.diagnostics = diagnostics;
     this.name = "InvalidPolicyError";
+  }
+}
+
+/** A server configuration that cannot be used; the diagnostics list every problem, the message prints them. */
+export class InvalidConfigError extends GatehouseError {
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(diagnostics: readonly Diagnostic[]) {
+    super(
+      "INVALID_CONFIG",
+      `invalid configuration: ${diagnostics.length} problem(s)\n${diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join("\n")}`,
+    );
+    this.diagnostics = diagnostics;
+    this.name = "InvalidConfigError";
   }
 }
