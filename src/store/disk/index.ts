@@ -2,3 +2,5 @@
 
 export type { PolicyRepository, TestFixtures } from "./policy-repository.ts";
 export { readPolicyRepository } from "./policy-repository.ts";
+export type { DirectoryWatch, WatchOptions } from "./watch.ts";
+export { watchDirectory } from "./watch.ts";
