@@ -1,10 +1,11 @@
 // The `gatehouse` command line: `gatehouse compile ...` (policy compilation and tests),
 // `--help` and `--version`. bin/gatehouse.js calls `main`; tests call `runCli` with a fake io.
 
-import { readFileSync } from "node:fs";
 import { compileHelp, parseCompileArgs } from "./compile-args.ts";
 import { exitCodes, processIo, UsageError } from "./cli-io.ts";
 import type { CliIo } from "./cli-io.ts";
+import { parseServerArgs, serverHelp } from "./server/server-args.ts";
+import { version } from "./version.ts";
 
 export const usage = `Usage: gatehouse <command> [flags]
 
@@ -18,22 +19,20 @@ Commands:
   compile <dir> [flags]
     Compile and test policies
 
+  server [flags]
+    Start the policy decision point (Cerbos's HTTP and gRPC APIs)
+
 Run "gatehouse <command> --help" for more information on a command.
 `;
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version?: string;
-  };
-  return pkg.version ?? "0.0.0";
-}
+export { version } from "./version.ts";
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined) {
       io.out(usage);
-      return io.fail('expected one of "compile"', exitCodes.usage);
+      return io.fail('expected one of "compile", "server"', exitCodes.usage);
     }
     if (command === "-h" || command === "--help") {
       io.out(usage);
@@ -57,11 +56,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const { runCompile } = await import("./compile-command.ts");
       return await runCompile(flags, io);
     }
+    if (command === "server") {
+      const flags = parseServerArgs(rest);
+      if (flags === "help") {
+        io.out(serverHelp);
+        return exitCodes.ok;
+      }
+      const { runServer } = await import("./server/run-server.ts");
+      return await runServer(flags, io);
+    }
     if (command.startsWith("-")) throw new UsageError(`unknown flag ${command}`);
     throw new UsageError(`unexpected argument ${command}`);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.out(command === "compile" ? compileHelp : usage);
+      io.out(command === "compile" ? compileHelp : command === "server" ? serverHelp : usage);
       return io.fail(e.message, exitCodes.usage);
     }
     return io.fail(e instanceof Error ? e.message : String(e), exitCodes.failure);
