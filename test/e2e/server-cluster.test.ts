@@ -48,6 +48,10 @@ describe("a cluster of workers", { skip: unavailable }, () => {
   after(() => server?.stop());
 
   test("both workers serve and a scrape counts the calls of both", async () => {
+    // Health answers SERVING as soon as the first worker listens; wait for the second.
+    const deadline = Date.now() + 30_000;
+    while (!/"all workers serving"/.test(server.log()) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const calls = 20;
     for (let i = 0; i < calls; i++)
       assert.equal(await freshConnectionGet(`${server.httpUrl}/api/server_info`), 200);
