@@ -42,6 +42,33 @@ const known: readonly KnownDivergence[] = [
       return withList(g, "outputs", list(c, "outputs"));
     },
   },
+  {
+    reason:
+      "cerbos orders a principal policy's rules for one action by map iteration when it loads the policies (fixed for the life of the process, different between processes), so a rule that comes before the DENY that decides the action may or may not have run, and its output may or may not appear; gatehouse stops at the deciding DENY in policy order",
+    erase: (c, g) => {
+      const effectOf = (o: Out, action: unknown): unknown => {
+        const actions = o["actions"];
+        const a =
+          typeof actions === "object" && actions !== null && typeof action === "string"
+            ? (actions as Record<string, unknown>)[action]
+            : undefined;
+        return typeof a === "object" && a !== null ? (a as Out)["effect"] : a;
+      };
+      const mine = list(g, "outputs").map(key);
+      const extra = list(c, "outputs").filter((o) => !mine.includes(key(o)));
+      const missing = mine.filter((m) => !list(c, "outputs").map(key).includes(m));
+      const explained = (o: unknown): boolean => {
+        const out = o as Out;
+        return (
+          String(out["src"]).startsWith("principal.") &&
+          effectOf(c, out["action"]) === "EFFECT_DENY" &&
+          effectOf(g, out["action"]) === "EFFECT_DENY"
+        );
+      };
+      if (extra.length === 0 || missing.length > 0 || !extra.every(explained)) return undefined;
+      return withList(g, "outputs", list(c, "outputs"));
+    },
+  },
 ];
 
 /** The reasons of the known divergences that together explain `d`, or undefined when they do not. */
