@@ -34,6 +34,7 @@ import {
   CelTypeValue,
   CelUint,
   type CelMapKey,
+  type CelMapLike,
   type CelMapValue,
   type CelResult,
   type CelValue,
@@ -258,15 +259,36 @@ class Compiler {
         return v instanceof CelError ? v : selectField(v, field, fieldType, isMessage, missing);
       };
     }
+    if (operandType?.kind === "message") {
+      // Message values are usually host maps (Cerbos's request, variables): test for those
+      // first, since asking a class instance for `constructor` walks its prototype chain.
+      return (b, l, c) => {
+        const v = operand(b, l, c);
+        if (typeof v === "object" && v !== null) {
+          if ((v as { celMapLike?: unknown }).celMapLike === true) {
+            // What selectField would end up asking.
+            const r = (v as CelMapLike).get(field);
+            if (r !== undefined) return r;
+          } else if ((v as { constructor?: unknown }).constructor === Object) {
+            const r = (v as Record<string, CelValue | undefined>)[field];
+            if (r !== undefined) return r;
+          }
+        }
+        if (v instanceof CelError) return v;
+        return selectField(v, field, fieldType, isMessage, missing);
+      };
+    }
     return (b, l, c) => {
       const v = operand(b, l, c);
-      if (
-        typeof v === "object" &&
-        v !== null &&
-        (v as { constructor?: unknown }).constructor === Object
-      ) {
-        const r = (v as Record<string, CelValue | undefined>)[field];
-        if (r !== undefined) return r;
+      if (typeof v === "object" && v !== null) {
+        if ((v as { constructor?: unknown }).constructor === Object) {
+          const r = (v as Record<string, CelValue | undefined>)[field];
+          if (r !== undefined) return r;
+        } else if ((v as { celMapLike?: unknown }).celMapLike === true) {
+          // Host maps (variables, Cerbos's messages): what selectField would end up asking.
+          const r = (v as CelMapLike).get(field);
+          if (r !== undefined) return r;
+        }
       }
       if (v instanceof CelError) return v;
       return selectField(v, field, fieldType, isMessage, missing);

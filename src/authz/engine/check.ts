@@ -7,18 +7,14 @@
 
 import type {
   CompiledCondition,
+  CompiledDerivedRole,
   CompiledExpr,
   CompiledParams,
 } from "../compile/compiled-policy.ts";
-import {
-  normalizeScope,
-  principalPolicyKey,
-  resourcePolicyKey,
-  sanitizeName,
-} from "../compile/policy-names.ts";
+import { normalizeScope } from "../compile/policy-names.ts";
 import type { EvalContext } from "../cel/library.ts";
 import { toJsonValue } from "../cel/index.ts";
-import { cerbosBindings } from "../cel/cerbos/index.ts";
+import { cerbosRequestValues, type CerbosRequestValues } from "../cel/cerbos/index.ts";
 import { CelError, type CelValue } from "../cel/value.ts";
 import type { Effect } from "../policy/model.ts";
 import { matchesGlob } from "../ruletable/glob.ts";
@@ -34,6 +30,7 @@ import type {
   OutputEntry,
   ValidationError,
 } from "./types.ts";
+import type { PlanCache } from "./check-plan.ts";
 import { FailedRuntime } from "./failed-runtime.ts";
 import { EMPTY_VARIABLES, VariablesMap } from "./variables-map.ts";
 
@@ -49,9 +46,16 @@ export interface CheckConfig {
   readonly strictEvaluation: boolean;
   readonly schemaEnforcement: "none" | "warn" | "reject";
   readonly globals: VariablesMap;
+  /** Rule table lookups remembered per request shape. */
+  readonly plans: PlanCache;
 }
 
 type EffectOrNoMatch = Effect | "NO_MATCH";
+
+type RowResult = "satisfied" | "unsatisfied" | "skipped" | "errored";
+
+const KINDS: readonly QueryKind[] = ["PRINCIPAL", "RESOURCE"];
+const NO_ROLES: readonly string[] = Object.freeze([]);
 
 interface EffectInfo {
   effect: EffectOrNoMatch;
@@ -59,35 +63,74 @@ interface EffectInfo {
   scope: string;
 }
 
-/** Everything one check call computes once and shares between actions. */
+/** A condition that failed to evaluate under strict evaluation (see `conditionFailed`). */
+const FAILED = 2;
+
+/** `runtime` before any resource scope's derived roles are known. */
+const INITIAL_RUNTIME: CelValue = Object.freeze({
+  effectiveDerivedRoles: Object.freeze([]),
+  effective_derived_roles: Object.freeze([]),
+});
+
+/** Constants do not depend on the request: one map per compiled params, shared by every check. */
+const constantsCache = new WeakMap<CompiledParams, VariablesMap>();
+
+function constantsOf(params: CompiledParams): VariablesMap {
+  let c = constantsCache.get(params);
+  if (c === undefined) {
+    c = new VariablesMap(params.constants);
+    constantsCache.set(params, c);
+  }
+  return c;
+}
+
+interface CachedBindings {
+  readonly runtime: CelValue;
+  readonly vars: VariablesMap;
+  readonly bindings: Record<string, CelValue>;
+}
+
+/**
+ * Everything one check call computes once and shares between actions. Its maps are created on
+ * first use: most checks need only a few of them.
+ */
 class Evaluation {
   readonly config: CheckConfig;
   readonly ctx: EvalContext;
-  /** `request`, `P` and `R`, built once per input. */
-  readonly base: Readonly<Record<string, CelValue>>;
-  runtime: CelValue = { effectiveDerivedRoles: [], effective_derived_roles: [] };
-  readonly variables = new Map<number, VariablesMap>();
+  readonly #input: CheckInput;
+  /** `request`, `P` and `R`, built on first use, once per input. */
+  #base: CerbosRequestValues | undefined;
+  runtime: CelValue = INITIAL_RUNTIME;
+  #variables: Map<number, VariablesMap> | undefined;
   /** Variables as the up-front derived role evaluation sees them (see `nullFailedVariablesOf`). */
-  readonly nullFailedVariables = new Map<number, VariablesMap>();
-  readonly constants = new Map<number, VariablesMap>();
-  readonly conditions = new Map<number, boolean>();
-  /** Evaluation keys whose conditions failed to evaluate under strict evaluation. */
-  readonly failedConditions = new Set<number>();
-  readonly errors = new Map<string, EvaluationError>();
+  #nullFailedVariables: Map<number, VariablesMap> | undefined;
+  /** Condition results by evaluation key: true, false or FAILED. */
+  #conditions: Map<number, boolean | typeof FAILED> | undefined;
+  /** Bindings per params, rebuilt only when `runtime` changes; conditions share them. */
+  #bindingsCache: Map<number, CachedBindings> | undefined;
+  /** Evaluation errors, each reported once; undefined while there are none. */
+  errors: Map<string, string[]> | undefined;
   readonly outputs: OutputEntry[] = [];
   /** Errors of the condition being evaluated, for explanations. */
   currentErrors: string[] | undefined;
+  /** Whether an expression of the last `condition` failed to evaluate. */
+  errored = false;
 
   constructor(config: CheckConfig, input: CheckInput, ctx: EvalContext) {
     this.config = config;
     this.ctx = ctx;
-    const p = input.principal;
-    const r = input.resource;
-    this.base = cerbosBindings({
-      principal: { ...p, scope: normalizeScope(p.scope) },
-      resource: { ...r, scope: normalizeScope(r.scope) },
-      ...(input.auxData ? { auxData: input.auxData } : {}),
-    });
+    this.#input = input;
+  }
+
+  #requestValues(): CerbosRequestValues {
+    if (this.#base === undefined) {
+      const input = this.#input;
+      // Conditions see the scope `.` as the root scope it stands for.
+      const p = input.principal.scope === "." ? { ...input.principal, scope: "" } : input.principal;
+      const r = input.resource.scope === "." ? { ...input.resource, scope: "" } : input.resource;
+      this.#base = cerbosRequestValues(p, r, input.auxData);
+    }
+    return this.#base;
   }
 
   /** `failedRoles`: derived roles whose conditions failed to evaluate under strict evaluation. */
@@ -98,14 +141,9 @@ class Evaluation {
         : { effectiveDerivedRoles: roles, effective_derived_roles: roles };
   }
 
-  /** Bindings per params, rebuilt only when `runtime` changes; conditions share them. */
-  readonly #bindingsCache = new Map<
-    number,
-    { runtime: CelValue; vars: VariablesMap; bindings: Record<string, CelValue> }
-  >();
-
   #bindings(params: CompiledParams | undefined, vars: VariablesMap): Record<string, CelValue> {
     const id = params?.id ?? 0;
+    this.#bindingsCache ??= new Map();
     const hit = this.#bindingsCache.get(id);
     if (hit && hit.runtime === this.runtime && hit.vars === vars) return hit.bindings;
     const bindings = this.#makeBindings(params, vars);
@@ -114,11 +152,12 @@ class Evaluation {
   }
 
   #makeBindings(params: CompiledParams | undefined, vars: VariablesMap): Record<string, CelValue> {
-    const consts = params ? this.#constants(params) : EMPTY_VARIABLES;
+    const consts = params ? constantsOf(params) : EMPTY_VARIABLES;
+    const base = this.#requestValues();
     return {
-      request: this.base["request"] as CelValue,
-      P: this.base["P"] as CelValue,
-      R: this.base["R"] as CelValue,
+      request: base.request,
+      P: base.P,
+      R: base.R,
       V: vars,
       variables: vars,
       C: consts,
@@ -129,25 +168,45 @@ class Evaluation {
     };
   }
 
-  #constants(params: CompiledParams): VariablesMap {
-    let c = this.constants.get(params.id);
-    if (!c) {
-      c = new VariablesMap(params.constants);
-      this.constants.set(params.id, c);
-    }
-    return c;
+  recordError(expression: string, message: string): void {
+    this.errors ??= new Map();
+    // expression -> messages reported for it (almost always one); no key to build per error.
+    const messages = this.errors.get(expression);
+    if (messages === undefined) this.errors.set(expression, [message]);
+    else if (!messages.includes(message)) messages.push(message);
+    this.currentErrors?.push(message);
   }
 
-  recordError(expression: string, message: string): void {
-    const key = `${expression}\u0000${message}`;
-    if (!this.errors.has(key)) this.errors.set(key, { celError: { expression, message } });
-    this.currentErrors?.push(message);
+  /** Evaluation errors as Cerbos lists them: sorted by expression, then message. */
+  evaluationErrors(): EvaluationError[] | undefined {
+    if (this.errors === undefined) return undefined;
+    const out: EvaluationError[] = [];
+    for (const [expression, messages] of this.errors)
+      for (const message of messages) out.push({ celError: { expression, message } });
+    return out.sort(compareEvaluationErrors);
+  }
+
+  /** The cached result of a row's condition: undefined when not yet evaluated. */
+  conditionResult(key: number): boolean | undefined {
+    const r = this.#conditions?.get(key);
+    return r === FAILED ? false : r;
+  }
+
+  /** Whether the condition failed to evaluate under strict evaluation. */
+  conditionFailed(key: number): boolean {
+    return this.#conditions?.get(key) === FAILED;
+  }
+
+  setConditionResult(key: number, result: RowResult): void {
+    this.#conditions ??= new Map();
+    this.#conditions.set(key, result === "errored" ? FAILED : result === "satisfied");
   }
 
   /** Variables of a policy, evaluated in order once per check; failures are left out. */
   variablesOf(params: CompiledParams | undefined): VariablesMap {
-    if (!params) return EMPTY_VARIABLES;
-    return this.#evaluateVariables(params, this.variables, false);
+    if (!params || params.variables.length === 0) return EMPTY_VARIABLES;
+    this.#variables ??= new Map();
+    return this.#evaluateVariables(params, this.#variables, false);
   }
 
   /**
@@ -157,7 +216,9 @@ class Evaluation {
    * no error there (`V.x == null` even holds), unlike in rule conditions (found by experiment).
    */
   nullFailedVariablesOf(params: CompiledParams): VariablesMap {
-    return this.#evaluateVariables(params, this.nullFailedVariables, true);
+    if (params.variables.length === 0) return EMPTY_VARIABLES;
+    this.#nullFailedVariables ??= new Map();
+    return this.#evaluateVariables(params, this.#nullFailedVariables, true);
   }
 
   #evaluateVariables(
@@ -165,7 +226,6 @@ class Evaluation {
     cache: Map<number, VariablesMap>,
     failedAsNull: boolean,
   ): VariablesMap {
-    if (params.variables.length === 0) return EMPTY_VARIABLES;
     let v = cache.get(params.id);
     if (v) return v;
     const values: Record<string, CelValue> = {};
@@ -186,47 +246,50 @@ class Evaluation {
 
   /**
    * A boolean condition. An expression that fails counts as false and its error is recorded;
-   * under strict evaluation the failure instead ends the whole condition (`errored`), so the
-   * caller can let a DENY rule deny. Non-boolean results count as false.
+   * under strict evaluation the failure instead ends the whole condition (`errored` is set
+   * afterwards), so the caller can let a DENY rule deny. Non-boolean results count as false.
    */
   condition(
     cond: CompiledCondition | undefined,
     params: CompiledParams | undefined,
     vars?: VariablesMap,
-  ): { ok: boolean; errored: boolean } {
-    if (!cond) return { ok: true, errored: false };
+  ): boolean {
+    this.errored = false;
+    if (!cond) return true;
     // Variables are worked out only for a condition that is there (a role policy rule without
     // one evaluates none, as in cerbos 0.55).
     const bindings = this.#bindings(params, vars ?? this.variablesOf(params));
+    const ok = this.#run(cond, bindings);
+    return this.config.strictEvaluation && this.errored ? false : ok;
+  }
+
+  #run(c: CompiledCondition, bindings: Record<string, CelValue>): boolean {
     const strict = this.config.strictEvaluation;
-    let errored = false;
-    const run = (c: CompiledCondition): boolean => {
-      switch (c.op) {
-        case "expr": {
-          const v = c.expr.program.evaluate(bindings, this.ctx);
-          if (v instanceof CelError) {
-            errored = true;
-            this.recordError(c.expr.source, v.message);
-            return false;
-          }
-          return v === true;
-        }
-        case "all":
-          for (const sub of c.of) if (!run(sub) || (strict && errored)) return false;
-          return true;
-        case "any":
-          for (const sub of c.of) {
-            if (run(sub)) return true;
-            if (strict && errored) return false;
-          }
+    switch (c.op) {
+      case "expr": {
+        const v = c.expr.program.evaluate(bindings, this.ctx);
+        if (v instanceof CelError) {
+          this.errored = true;
+          this.recordError(c.expr.source, v.message);
           return false;
-        case "none":
-          for (const sub of c.of) if (run(sub) || (strict && errored)) return false;
-          return true;
+        }
+        return v === true;
       }
-    };
-    const ok = run(cond);
-    return { ok: strict && errored ? false : ok, errored };
+      case "all":
+        for (const sub of c.of)
+          if (!this.#run(sub, bindings) || (strict && this.errored)) return false;
+        return true;
+      case "any":
+        for (const sub of c.of) {
+          if (this.#run(sub, bindings)) return true;
+          if (strict && this.errored) return false;
+        }
+        return false;
+      case "none":
+        for (const sub of c.of)
+          if (this.#run(sub, bindings) || (strict && this.errored)) return false;
+        return true;
+    }
   }
 
   output(row: RuleRow, expr: CompiledExpr, action: string): void {
@@ -246,6 +309,10 @@ class Evaluation {
   }
 }
 
+function copyEffect(e: EffectInfo): EffectInfo {
+  return { effect: e.effect, policy: e.policy, scope: e.scope };
+}
+
 /** Cerbos lists evaluation errors sorted by expression, then message. */
 function compareEvaluationErrors(x: EvaluationError, y: EvaluationError): number {
   const a = x.celError;
@@ -253,14 +320,6 @@ function compareEvaluationErrors(x: EvaluationError, y: EvaluationError): number
   if (a.expression !== b.expression) return a.expression < b.expression ? -1 : 1;
   if (a.message !== b.message) return a.message < b.message ? -1 : 1;
   return 0;
-}
-
-function rolesIntersect(parentRoles: readonly string[], roles: ReadonlySet<string>): boolean {
-  for (const p of parentRoles) {
-    if (p === "*" || roles.has(p)) return true;
-    if (p.includes("*")) for (const r of roles) if (matchesGlob(p, r)) return true;
-  }
-  return false;
 }
 
 function validationErrorsOf(
@@ -304,6 +363,50 @@ function validationErrorsOf(
   return errors;
 }
 
+/** Each distinct action once, in request order (requests repeat an action rarely). */
+function distinctActions(actions: readonly string[]): readonly string[] {
+  for (let i = 1; i < actions.length; i++) {
+    if (actions.indexOf(actions[i] as string) < i) return [...new Set(actions)];
+  }
+  return actions;
+}
+
+/** The output for one input, allocating only what it returns. */
+function finish(
+  input: CheckInput,
+  actions: readonly string[],
+  effects: readonly (EffectInfo | undefined)[],
+  evaluation: Evaluation,
+  effectiveDerivedRoles: ReadonlySet<string> | undefined,
+  validationErrors: readonly ValidationError[],
+  explanations: Record<string, ActionExplanation> | undefined,
+): CheckOutput & { explanation?: CheckExplanation } {
+  const actionsOut: Record<string, ActionEffect> = {};
+  for (let i = 0; i < actions.length; i++) {
+    const e = effects[i];
+    actionsOut[actions[i] as string] =
+      e === undefined || e.effect === "NO_MATCH"
+        ? { effect: "EFFECT_DENY", policy: NO_MATCH }
+        : e.scope !== ""
+          ? { effect: e.effect, policy: e.policy, scope: e.scope }
+          : { effect: e.effect, policy: e.policy };
+  }
+  // Built in the order Cerbos's JSON lists the fields.
+  const out: {
+    -readonly [K in keyof CheckOutput]: CheckOutput[K];
+  } & { explanation?: CheckExplanation } =
+    input.requestId !== undefined
+      ? { requestId: input.requestId, resourceId: input.resource.id, actions: actionsOut }
+      : { resourceId: input.resource.id, actions: actionsOut };
+  if (effectiveDerivedRoles !== undefined) out.effectiveDerivedRoles = [...effectiveDerivedRoles];
+  if (validationErrors.length > 0) out.validationErrors = validationErrors;
+  if (evaluation.outputs.length > 0) out.outputs = evaluation.outputs;
+  const evaluationErrors = evaluation.evaluationErrors();
+  if (evaluationErrors !== undefined) out.evaluationErrors = evaluationErrors;
+  if (explanations !== undefined) out.explanation = { actions: explanations };
+  return out;
+}
+
 export function checkInput(
   config: CheckConfig,
   input: CheckInput,
@@ -311,11 +414,13 @@ export function checkInput(
   explain: boolean,
 ): CheckOutput & { explanation?: CheckExplanation } {
   const table = config.table;
-  const actions = [...new Set(input.actions)];
-  const effects = new Map<string, EffectInfo>();
-  const effectiveDerivedRoles = new Set<string>();
+  const actions = distinctActions(input.actions);
+  /** Decisions by index into `actions`; unset means no decision (default deny). */
+  const effects: (EffectInfo | undefined)[] = [];
+  /** Effective derived roles in the order they were found (a Set only once there is one). */
+  let effectiveDerivedRoles: Set<string> | undefined;
   let validationErrors: ValidationError[] = [];
-  const explanations: Record<string, ActionExplanation> = {};
+  const explanations: Record<string, ActionExplanation> | undefined = explain ? {} : undefined;
 
   const principalScope =
     input.principal.scope === undefined || input.principal.scope === ""
@@ -329,46 +434,38 @@ export function checkInput(
   const rScope = normalizeScope(resourceScope);
   const principalVersion = input.principal.policyVersion || config.defaultPolicyVersion;
   const resourceVersion = input.resource.policyVersion || config.defaultPolicyVersion;
-  const kind = sanitizeName(input.resource.kind);
 
-  const principalScopes = table.scopesFor("PRINCIPAL", pScope, config.lenientScopeSearch);
-  const resourceScopes = table.scopesFor("RESOURCE", rScope, config.lenientScopeSearch);
-  const principalKey =
-    principalScopes.length > 0
-      ? principalPolicyKey(input.principal.id, principalVersion, principalScopes[0] as string)
-      : "";
-  const resourceKey =
-    resourceScopes.length > 0
-      ? resourcePolicyKey(input.resource.kind, resourceVersion, resourceScopes[0] as string)
-      : "";
+  const plan = config.plans.resourcePlan(
+    resourceVersion,
+    input.resource.kind,
+    rScope,
+    input.principal.roles,
+  );
+  const kind = plan.kind;
+  const principalPlan = config.plans.principalPlan(
+    input.principal.id,
+    principalVersion,
+    pScope,
+    resourceVersion,
+    kind,
+  );
+  const principalScopes = principalPlan.scopes;
+  const resourceScopes = plan.scopes;
+  const principalKey = principalPlan.policyKey;
+  const resourceKey = plan.policyKey;
 
   const evaluation = new Evaluation(config, input, ctx);
 
-  const finish = (): CheckOutput & { explanation?: CheckExplanation } => {
-    const actionsOut: Record<string, ActionEffect> = {};
-    for (const a of input.actions) {
-      const e = effects.get(a);
-      actionsOut[a] =
-        e && e.effect !== "NO_MATCH"
-          ? { effect: e.effect, policy: e.policy, ...(e.scope !== "" ? { scope: e.scope } : {}) }
-          : { effect: "EFFECT_DENY", policy: NO_MATCH };
-    }
-    const errors = [...evaluation.errors.values()].sort(compareEvaluationErrors);
-    return {
-      ...(input.requestId !== undefined ? { requestId: input.requestId } : {}),
-      resourceId: input.resource.id,
-      actions: actionsOut,
-      ...(effectiveDerivedRoles.size > 0
-        ? { effectiveDerivedRoles: [...effectiveDerivedRoles] }
-        : {}),
-      ...(validationErrors.length > 0 ? { validationErrors } : {}),
-      ...(evaluation.outputs.length > 0 ? { outputs: evaluation.outputs } : {}),
-      ...(errors.length > 0 ? { evaluationErrors: errors } : {}),
-      ...(explain ? { explanation: { actions: explanations } } : {}),
-    };
-  };
-
-  if (principalScopes.length === 0 && resourceScopes.length === 0) return finish();
+  if (principalScopes.length === 0 && resourceScopes.length === 0)
+    return finish(
+      input,
+      actions,
+      effects,
+      evaluation,
+      effectiveDerivedRoles,
+      validationErrors,
+      explanations,
+    );
 
   if (resourceScopes.length > 0) {
     validationErrors = validationErrorsOf(
@@ -379,37 +476,56 @@ export function checkInput(
       kind,
     );
     if (validationErrors.length > 0 && config.schemaEnforcement === "reject") {
-      for (const a of actions)
-        effects.set(a, { effect: "EFFECT_DENY", policy: resourceKey, scope: "" });
-      return finish();
+      for (let i = 0; i < actions.length; i++)
+        effects[i] = { effect: "EFFECT_DENY", policy: resourceKey, scope: "" };
+      return finish(
+        input,
+        actions,
+        effects,
+        evaluation,
+        effectiveDerivedRoles,
+        validationErrors,
+        explanations,
+      );
     }
   }
 
-  const scopedPrincipalExists = table.principalExists(principalVersion, principalScopes);
-  const scopedResourceExists = table.resourceExists(resourceVersion, kind, resourceScopes);
-  if (!scopedPrincipalExists && !scopedResourceExists) return finish();
+  const scopedPrincipalExists = principalPlan.exists;
+  const scopedResourceExists = plan.exists;
+  if (!scopedPrincipalExists && !scopedResourceExists)
+    return finish(
+      input,
+      actions,
+      effects,
+      evaluation,
+      effectiveDerivedRoles,
+      validationErrors,
+      explanations,
+    );
 
-  const includingParentRoles = new Set(table.withParentRoles(rScope, input.principal.roles));
-  /** `runtime` of each resource scope whose derived roles were worked out. */
-  const scopeRuntimes = new Map<string, CelValue>();
-  const rows: RuleRow[] = [];
-  const kinds: readonly QueryKind[] = ["PRINCIPAL", "RESOURCE"];
+  /** `runtime` of each resource scope (by index) whose derived roles were worked out. */
+  const scopeRuntimes: (CelValue | undefined)[] = [];
+  const roles = input.principal.roles;
 
-  for (const action of actions) {
+  for (let actionIndex = 0; actionIndex < actions.length; actionIndex++) {
+    const action = actions[actionIndex] as string;
     let actionEffect: EffectInfo = { effect: "NO_MATCH", policy: NO_MATCH, scope: "" };
-    const traces: RuleTrace[] = [];
+    const traces: RuleTrace[] | undefined = explain ? [] : undefined;
     let decidedBy: RuleTrace | undefined;
 
-    kindsLoop: for (const pt of kinds) {
-      const mainKey = pt === "PRINCIPAL" ? principalKey : resourceKey;
-      const scopes = pt === "PRINCIPAL" ? principalScopes : resourceScopes;
-      const exists = pt === "PRINCIPAL" ? scopedPrincipalExists : scopedResourceExists;
+    kindsLoop: for (let k = 0; k < KINDS.length; k++) {
+      const pt = KINDS[k] as QueryKind;
+      const isPrincipal = pt === "PRINCIPAL";
+      // Without principal scopes the principal pass decides nothing and leaves no trace.
+      if (isPrincipal && principalScopes.length === 0) continue;
+      const mainKey = isPrincipal ? principalKey : resourceKey;
+      const scopes = isPrincipal ? principalScopes : resourceScopes;
+      const exists = isPrincipal ? scopedPrincipalExists : scopedResourceExists;
       actionEffect.effect = "NO_MATCH";
 
-      const roles = input.principal.roles;
       for (let i = 0; i < roles.length; i++) {
         // Principal rules apply to every role: one pass covers them all.
-        if (i > 0 && pt === "PRINCIPAL") break;
+        if (i > 0 && isPrincipal) break;
         const role = roles[i] as string;
         let hasAllow = false;
         const roleEffect: EffectInfo = {
@@ -417,82 +533,84 @@ export function checkInput(
           policy: exists ? mainKey : NO_MATCH,
           scope: "",
         };
-        const parentRoles = table.withParentRoles(rScope, [role]);
         // The rule behind this role's effect (explanations only).
         let roleDecider: RuleTrace | undefined;
         let allowDecider: RuleTrace | undefined;
 
-        scopesLoop: for (const scope of scopes) {
-          const seenRuntime = pt === "RESOURCE" ? scopeRuntimes.get(scope) : undefined;
-          if (seenRuntime !== undefined) {
-            evaluation.runtime = seenRuntime;
-          } else if (pt === "RESOURCE") {
-            const scopeRoles: string[] = [];
-            const failedRoles: string[] = [];
-            // Every derived role the scope's policy references is decided here, whatever the
-            // action, and the errors of its condition are reported (as cerbos 0.55 does).
-            for (const dr of table.derivedRoles(resourceVersion, scope, kind) ?? []) {
-              if (!rolesIntersect(dr.parentRoles, includingParentRoles)) continue;
-              const vars = config.strictEvaluation
-                ? evaluation.variablesOf(dr.params)
-                : evaluation.nullFailedVariablesOf(dr.params);
-              const { ok, errored } = evaluation.condition(dr.condition, dr.params, vars);
-              if (errored && config.strictEvaluation) failedRoles.push(dr.name);
-              if (ok) {
-                scopeRoles.push(dr.name);
-                effectiveDerivedRoles.add(dr.name);
+        scopesLoop: for (let s = 0; s < scopes.length; s++) {
+          const scope = scopes[s] as string;
+          if (!isPrincipal) {
+            const seenRuntime = scopeRuntimes[s];
+            if (seenRuntime !== undefined) {
+              evaluation.runtime = seenRuntime;
+            } else {
+              let scopeRoles: string[] | undefined;
+              let failedRoles: string[] | undefined;
+              // Every derived role the scope's policy references is decided here, whatever the
+              // action, and the errors of its condition are reported (as cerbos 0.55 does).
+              for (const dr of plan.derivedRoles[s] as readonly CompiledDerivedRole[]) {
+                const vars = config.strictEvaluation
+                  ? evaluation.variablesOf(dr.params)
+                  : evaluation.nullFailedVariablesOf(dr.params);
+                const ok = evaluation.condition(dr.condition, dr.params, vars);
+                if (evaluation.errored && config.strictEvaluation)
+                  (failedRoles ??= []).push(dr.name);
+                if (ok) {
+                  (scopeRoles ??= []).push(dr.name);
+                  (effectiveDerivedRoles ??= new Set()).add(dr.name);
+                }
               }
+              evaluation.setEffectiveDerivedRoles(
+                scopeRoles === undefined
+                  ? []
+                  : scopeRoles.length === 1
+                    ? scopeRoles
+                    : [...new Set(scopeRoles)].sort(),
+                failedRoles ?? NO_ROLES,
+              );
+              scopeRuntimes[s] = evaluation.runtime;
             }
-            evaluation.setEffectiveDerivedRoles([...new Set(scopeRoles)].sort(), failedRoles);
-            scopeRuntimes.set(scope, evaluation.runtime);
           }
           // As in cerbos 0.55, a resource scope's rules see that scope's derived roles in
           // runtime.effectiveDerivedRoles, however many scopes were visited since; principal
           // policy rules see those of the resource scope visited last (both found by experiment).
           if (roleEffect.effect !== "NO_MATCH") break;
 
-          table.query(
-            pt,
-            resourceVersion,
-            kind,
-            scope,
-            action,
-            parentRoles,
-            input.principal.id,
-            rows,
-          );
-          for (const row of rows) {
+          const rows = isPrincipal ? principalPlan.rows(action, s) : plan.rows(action, i, s);
+          for (let r = 0; r < rows.length; r++) {
+            const row = rows[r] as RuleRow;
             // A rule's variables are worked out whenever the rule is visited (errors included);
             // a role policy rule's only when its condition is (as cerbos 0.55 does).
             if (!row.fromRolePolicy) evaluation.variablesOf(row.params);
             let satisfied: boolean;
             let errors: string[] | undefined;
-            const cached = evaluation.conditions.get(row.evaluationKey);
+            // A row without conditions holds: nothing to evaluate or remember.
+            const cached =
+              row.condition === undefined && row.derivedRole?.condition === undefined
+                ? true
+                : evaluation.conditionResult(row.evaluationKey);
             if (cached !== undefined) {
               satisfied = cached;
-            } else if (evaluation.failedConditions.has(row.evaluationKey)) {
-              satisfied = false;
             } else {
               if (explain) errors = evaluation.currentErrors = [];
               const result = evaluateRow(evaluation, row);
               evaluation.currentErrors = undefined;
-              if (result === "errored") evaluation.failedConditions.add(row.evaluationKey);
-              else evaluation.conditions.set(row.evaluationKey, result === "satisfied");
+              evaluation.setConditionResult(row.evaluationKey, result);
               if (result === "skipped") {
-                if (explain) traces.push(trace(pt, scope, role, row, false, errors));
+                if (traces) traces.push(trace(pt, scope, role, row, false, errors));
                 continue;
               }
               satisfied = result === "satisfied";
             }
-            if (config.strictEvaluation && evaluation.failedConditions.has(row.evaluationKey)) {
+            if (config.strictEvaluation && evaluation.conditionFailed(row.evaluationKey)) {
               // Strict evaluation: a rule that cannot be evaluated denies the action outright,
               // whatever its effect, in the name of its own policy and scope (as cerbos 0.55 does).
               actionEffect = { effect: "EFFECT_DENY", policy: row.origin.key, scope: row.scope };
               if (explain) decidedBy = trace(pt, scope, role, row, false, errors);
               break kindsLoop;
             }
-            const t = explain ? trace(pt, scope, role, row, satisfied, errors) : undefined;
-            if (t) traces.push(t);
+            const t = traces ? trace(pt, scope, role, row, satisfied, errors) : undefined;
+            if (t) traces?.push(t);
 
             if (satisfied) {
               if (row.output?.ruleActivated)
@@ -531,11 +649,11 @@ export function checkInput(
         }
 
         if (actionEffect.effect === "NO_MATCH") {
-          actionEffect = { ...roleEffect };
+          actionEffect = copyEffect(roleEffect);
           decidedBy = roleDecider;
         }
         if (roleEffect.effect === "EFFECT_ALLOW") {
-          actionEffect = { ...roleEffect };
+          actionEffect = copyEffect(roleEffect);
           decidedBy = roleDecider;
           break;
         } else if (
@@ -543,27 +661,36 @@ export function checkInput(
           actionEffect.policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
           roleEffect.policy !== NO_MATCH_FOR_SCOPE_PERMISSIONS
         ) {
-          actionEffect = { ...roleEffect };
+          actionEffect = copyEffect(roleEffect);
           decidedBy = roleDecider;
         }
       }
       if (actionEffect.effect === "EFFECT_ALLOW" || actionEffect.effect === "EFFECT_DENY") break;
     }
     if (actionEffect.effect === "NO_MATCH") actionEffect.effect = "EFFECT_DENY";
-    effects.set(action, actionEffect);
-    if (explain) {
+    effects[actionIndex] = actionEffect;
+    if (explanations !== undefined) {
       explanations[action] = {
         effect: actionEffect.effect,
         policy: actionEffect.policy,
         ...(actionEffect.scope !== "" ? { scope: actionEffect.scope } : {}),
-        principalScopes,
-        resourceScopes,
-        rules: traces,
+        // Copies: the plan's arrays are shared between checks.
+        principalScopes: [...principalScopes],
+        resourceScopes: [...resourceScopes],
+        rules: traces ?? [],
         ...(decidedBy ? { decidedBy } : {}),
       };
     }
   }
-  return finish();
+  return finish(
+    input,
+    actions,
+    effects,
+    evaluation,
+    effectiveDerivedRoles,
+    validationErrors,
+    explanations,
+  );
 }
 
 /**
@@ -571,18 +698,16 @@ export function checkInput(
  * derived role that does not hold skips the row. `errored` means a condition failed to
  * evaluate (it also counts as not matching, but strict evaluation treats it specially).
  */
-function evaluateRow(
-  evaluation: Evaluation,
-  row: RuleRow,
-): "satisfied" | "unsatisfied" | "skipped" | "errored" {
+function evaluateRow(evaluation: Evaluation, row: RuleRow): RowResult {
+  const strict = evaluation.config.strictEvaluation;
   if (row.derivedRole?.condition) {
-    const dr = evaluation.condition(row.derivedRole.condition, row.derivedRole.params);
-    if (dr.errored && evaluation.config.strictEvaluation) return "errored";
-    if (!dr.ok) return "skipped";
+    const ok = evaluation.condition(row.derivedRole.condition, row.derivedRole.params);
+    if (evaluation.errored && strict) return "errored";
+    if (!ok) return "skipped";
   }
-  const c = evaluation.condition(row.condition, row.params);
-  if (c.errored && evaluation.config.strictEvaluation) return "errored";
-  return c.ok ? "satisfied" : "unsatisfied";
+  const ok = evaluation.condition(row.condition, row.params);
+  if (evaluation.errored && strict) return "errored";
+  return ok ? "satisfied" : "unsatisfied";
 }
 
 function trace(

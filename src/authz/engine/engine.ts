@@ -5,6 +5,7 @@ import type { CompiledPolicySet } from "../compile/index.ts";
 import type { EvalContext } from "../cel/library.ts";
 import { CelTimestamp } from "../cel/value.ts";
 import type { JsonValue } from "../policy/model.ts";
+import { PlanCache } from "./check-plan.ts";
 import { checkInput, type CheckConfig } from "./check.ts";
 import type { CheckExplanation } from "./explanation.ts";
 import type { CheckInput, CheckOutput } from "./types.ts";
@@ -42,15 +43,17 @@ export interface Engine {
 }
 
 export function createEngine(policySet: CompiledPolicySet, options: EngineOptions = {}): Engine {
+  const lenientScopeSearch = options.lenientScopeSearch ?? false;
   const config: CheckConfig = {
     table: policySet.internal.ruleTable,
     schemas: policySet.internal.schemas,
     defaultPolicyVersion: options.defaultPolicyVersion || "default",
     defaultScope: options.defaultScope ?? "",
-    lenientScopeSearch: options.lenientScopeSearch ?? false,
+    lenientScopeSearch,
     strictEvaluation: options.strictEvaluation ?? false,
     schemaEnforcement: options.schemaEnforcement ?? "none",
     globals: new VariablesMap(options.globals ?? {}),
+    plans: new PlanCache(policySet.internal.ruleTable, lenientScopeSearch),
   };
   return {
     check(inputs, opts = {}) {

@@ -202,11 +202,17 @@ export class RuleTable {
    */
   scopesFor(kind: QueryKind, scope: string, lenient: boolean): string[] {
     const set = kind === "RESOURCE" ? this.#resourceScopeSet : this.#principalScopeSet;
+    // Most policy sets have no principal policies: no scope walk then.
+    if (set.size === 0) return [];
     const out: string[] = [];
     if (set.has(scope)) out.push(scope);
     else if (!lenient) return out;
     for (const s of scopeAncestors(scope)) if (set.has(s)) out.push(s);
     return out;
+  }
+
+  hasPrincipalPolicies(): boolean {
+    return this.#principalScopeSet.size > 0;
   }
 
   resourceExists(version: string, resource: string, scopes: readonly string[]): boolean {

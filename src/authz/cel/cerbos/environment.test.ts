@@ -9,7 +9,11 @@ import {
   CelError,
   CelTimestamp,
   compileExpression,
+  mapKeys,
+  toJsonValue,
+  type CelMapValue,
   type CelResult,
+  type CelValue,
   type EvalContext,
 } from "../index.ts";
 import {
@@ -141,14 +145,17 @@ describe("cerbos environment", () => {
   });
   test("proto-name aliases stay out of iteration and JSON", () => {
     const b = cerbosBindings(input);
-    assert.deepEqual(Object.keys(b["request"] as object), ["principal", "resource", "auxData"]);
-    assert.deepEqual(Object.keys(b["P"] as object), [
-      "id",
-      "roles",
-      "attr",
-      "policyVersion",
-      "scope",
-    ]);
+    const keys = (v: CelValue | undefined): unknown[] => mapKeys(v as CelMapValue);
+    assert.deepEqual(keys(b["request"]), ["principal", "resource", "auxData"]);
+    assert.deepEqual(keys(b["P"]), ["id", "roles", "attr", "policyVersion", "scope"]);
+    assert.deepEqual(toJsonValue(b["R"] as CelValue), {
+      kind: "doc",
+      id: "d1",
+      attr: { owner: "john" },
+      policyVersion: "default",
+      scope: "a.b",
+    });
+    assert.deepEqual(keys(b["runtime"]), ["effectiveDerivedRoles"]);
     assert.equal(
       run("size(request.principal.attr) == 2 && R.policy_version == R.policyVersion"),
       true,

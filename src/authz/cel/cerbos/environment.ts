@@ -17,14 +17,14 @@
 //
 // and `{ now: () => CelTimestamp }` as the EvalContext, fixed once per check request, which
 // `now()` and `timeSince()` read. Message fields are reachable by their JSON (camelCase) and
-// proto (snake_case) names, as in Cerbos (`request.aux_data.jwt` and `request.auxData.jwt`);
-// cerbosBindings adds the snake_case names as non-enumerable aliases.
+// proto (snake_case) names, as in Cerbos (`request.aux_data.jwt` and `request.auxData.jwt`):
+// those four values are host maps that answer to both names (see CerbosMessage).
 
 import { createEnvironment, type CelEnvironment } from "../index.ts";
 import type { CelLibrary, MessageDecl } from "../library.ts";
 import { extensionLibraries } from "../lib/index.ts";
 import { T, type CelType } from "../types.ts";
-import type { CelMapValue, CelValue } from "../value.ts";
+import type { CelMapLike, CelMapValue, CelValue } from "../value.ts";
 import { coreFunctionsLibrary } from "./core-functions.ts";
 import { hierarchyLibrary } from "./hierarchy.ts";
 import { jsonLibrary } from "./json-encode.ts";
@@ -165,52 +165,221 @@ export interface CerbosConditionInput {
 const EMPTY: Attributes = Object.freeze({});
 
 /**
- * Adds the proto (snake_case) name of a field as a non-enumerable alias: selects find it, while
- * iteration and JSON conversion see each field once, under its JSON name.
+ * A message value (request, principal, resource, runtime) as conditions see it: its fields under
+ * their JSON names, each also readable under its proto (snake_case) name, as in Cerbos, while
+ * iteration, `size` and JSON conversion see each field once. A host map rather than a plain
+ * object with a non-enumerable alias property: defining such a property on every request's
+ * objects was the largest single cost of a check. Each message type is a small class whose
+ * `get` is a switch, so field reads in conditions stay cheap.
  */
-function withAlias<T extends object>(obj: T, alias: string, value: CelValue): T {
-  Object.defineProperty(obj, alias, { value, enumerable: false });
-  return obj;
+abstract class CerbosMessage implements CelMapLike {
+  readonly celMapLike = true as const;
+  /** JSON names in Cerbos's order. */
+  abstract readonly fieldNames: readonly string[];
+  /** JSON and proto names. */
+  abstract readonly allNames: readonly string[];
+  abstract get(key: string): CelValue | undefined;
+
+  has(key: string): boolean {
+    return this.allNames.includes(key);
+  }
+
+  keys(): Iterable<string> {
+    return this.fieldNames;
+  }
+
+  get size(): number {
+    return this.fieldNames.length;
+  }
 }
 
-/** Adds the fields principals and resources share, with defaults and the snake_case alias. */
-function entityFields<T extends object>(
-  base: T,
-  e: { readonly attr?: CelValue; readonly policyVersion?: string; readonly scope?: string },
-): T & { attr: CelValue; policyVersion: string; scope: string } {
-  const policyVersion = e.policyVersion ?? "";
-  const fields = { ...base, attr: e.attr ?? EMPTY, policyVersion, scope: e.scope ?? "" };
-  return withAlias(fields, "policy_version", policyVersion);
+const PRINCIPAL_FIELDS = Object.freeze(["id", "roles", "attr", "policyVersion", "scope"]);
+const PRINCIPAL_NAMES = Object.freeze([...PRINCIPAL_FIELDS, "policy_version"]);
+
+class PrincipalMessage extends CerbosMessage {
+  readonly fieldNames = PRINCIPAL_FIELDS;
+  readonly allNames = PRINCIPAL_NAMES;
+  readonly id: string;
+  readonly roles: readonly string[];
+  readonly attr: CelValue;
+  readonly policyVersion: string;
+  readonly scope: string;
+
+  constructor(p: CerbosConditionInput["principal"]) {
+    super();
+    this.id = p.id;
+    this.roles = p.roles;
+    this.attr = p.attr ?? EMPTY;
+    this.policyVersion = p.policyVersion ?? "";
+    this.scope = p.scope ?? "";
+  }
+
+  get(key: string): CelValue | undefined {
+    switch (key) {
+      case "id":
+        return this.id;
+      case "roles":
+        return this.roles;
+      case "attr":
+        return this.attr;
+      case "policyVersion":
+      case "policy_version":
+        return this.policyVersion;
+      case "scope":
+        return this.scope;
+      default:
+        return undefined;
+    }
+  }
+}
+
+const RESOURCE_FIELDS = Object.freeze(["kind", "id", "attr", "policyVersion", "scope"]);
+const RESOURCE_NAMES = Object.freeze([...RESOURCE_FIELDS, "policy_version"]);
+
+class ResourceMessage extends CerbosMessage {
+  readonly fieldNames = RESOURCE_FIELDS;
+  readonly allNames = RESOURCE_NAMES;
+  readonly kind: string;
+  readonly id: string;
+  readonly attr: CelValue;
+  readonly policyVersion: string;
+  readonly scope: string;
+
+  constructor(r: CerbosConditionInput["resource"]) {
+    super();
+    this.kind = r.kind;
+    this.id = r.id;
+    this.attr = r.attr ?? EMPTY;
+    this.policyVersion = r.policyVersion ?? "";
+    this.scope = r.scope ?? "";
+  }
+
+  get(key: string): CelValue | undefined {
+    switch (key) {
+      case "kind":
+        return this.kind;
+      case "id":
+        return this.id;
+      case "attr":
+        return this.attr;
+      case "policyVersion":
+      case "policy_version":
+        return this.policyVersion;
+      case "scope":
+        return this.scope;
+      default:
+        return undefined;
+    }
+  }
+}
+
+const REQUEST_FIELDS = Object.freeze(["principal", "resource", "auxData"]);
+const REQUEST_NAMES = Object.freeze([...REQUEST_FIELDS, "aux_data"]);
+
+class RequestMessage extends CerbosMessage {
+  readonly fieldNames = REQUEST_FIELDS;
+  readonly allNames = REQUEST_NAMES;
+  readonly principal: PrincipalMessage;
+  readonly resource: ResourceMessage;
+  readonly auxData: CelValue;
+
+  constructor(principal: PrincipalMessage, resource: ResourceMessage, auxData: CelValue) {
+    super();
+    this.principal = principal;
+    this.resource = resource;
+    this.auxData = auxData;
+  }
+
+  get(key: string): CelValue | undefined {
+    switch (key) {
+      case "principal":
+        return this.principal;
+      case "resource":
+        return this.resource;
+      case "auxData":
+      case "aux_data":
+        return this.auxData;
+      default:
+        return undefined;
+    }
+  }
+}
+
+const RUNTIME_FIELDS = Object.freeze(["effectiveDerivedRoles"]);
+const RUNTIME_NAMES = Object.freeze([...RUNTIME_FIELDS, "effective_derived_roles"]);
+
+class RuntimeMessage extends CerbosMessage {
+  readonly fieldNames = RUNTIME_FIELDS;
+  readonly allNames = RUNTIME_NAMES;
+  readonly effectiveDerivedRoles: readonly string[];
+
+  constructor(effectiveDerivedRoles: readonly string[]) {
+    super();
+    this.effectiveDerivedRoles = effectiveDerivedRoles;
+  }
+
+  get(key: string): CelValue | undefined {
+    return key === "effectiveDerivedRoles" || key === "effective_derived_roles"
+      ? this.effectiveDerivedRoles
+      : undefined;
+  }
+}
+
+/** `request`, `P` and `R` of one request: what the engine builds once per checked resource. */
+export interface CerbosRequestValues {
+  readonly request: CelValue;
+  readonly P: CelValue;
+  readonly R: CelValue;
 }
 
 /**
- * The bindings object for `CompiledExpression.evaluate`. Absent fields take their defaults
+ * `request`, `P` and `R` for one principal and resource. Absent fields take their defaults
  * (empty strings, lists and maps) so that `R.attr.x` on a resource without attributes reports
- * `no such key: x`, as Cerbos does. Build it once per request and resource, not per condition.
+ * `no such key: x`, as Cerbos does.
+ */
+export function cerbosRequestValues(
+  principal: CerbosConditionInput["principal"],
+  resource: CerbosConditionInput["resource"],
+  auxData: CerbosConditionInput["auxData"],
+): CerbosRequestValues {
+  const P = new PrincipalMessage(principal);
+  const R = new ResourceMessage(resource);
+  let jwts: Record<string, CelValue> | Attributes = EMPTY;
+  if (auxData?.jwts !== undefined) {
+    const named: Record<string, CelValue> = {};
+    for (const [name, token] of Object.entries(auxData.jwts))
+      named[name] = { claims: token.claims ?? EMPTY };
+    jwts = named;
+  }
+  const aux: CelMapValue = { jwt: auxData?.jwt ?? EMPTY, jwts };
+  const request = new RequestMessage(P, R, aux);
+  return { request, P, R };
+}
+
+/** `runtime`: the effective derived roles under both field names. */
+function cerbosRuntime(effectiveDerivedRoles: readonly string[]): CelValue {
+  return new RuntimeMessage(effectiveDerivedRoles);
+}
+
+/**
+ * The bindings object for `CompiledExpression.evaluate`. Build it once per request and resource,
+ * not per condition.
  */
 export function cerbosBindings(input: CerbosConditionInput): Record<string, CelValue> {
-  const p = input.principal;
-  const r = input.resource;
-  const principal = entityFields({ id: p.id, roles: p.roles }, p);
-  const resource = entityFields({ kind: r.kind, id: r.id }, r);
-  const jwts: Record<string, CelValue> = {};
-  for (const [name, token] of Object.entries(input.auxData?.jwts ?? {}))
-    jwts[name] = { claims: token.claims ?? EMPTY };
-  const auxData: CelMapValue = { jwt: input.auxData?.jwt ?? EMPTY, jwts };
-  const roles = input.effectiveDerivedRoles ?? [];
+  const { request, P, R } = cerbosRequestValues(input.principal, input.resource, input.auxData);
   const variables = input.variables ?? EMPTY;
   const constants = input.constants ?? EMPTY;
   const globals = input.globals ?? EMPTY;
   return {
-    request: withAlias({ principal, resource, auxData }, "aux_data", auxData),
-    P: principal,
-    R: resource,
+    request,
+    P,
+    R,
     V: variables,
     variables,
     C: constants,
     constants,
     G: globals,
     globals,
-    runtime: withAlias({ effectiveDerivedRoles: roles }, "effective_derived_roles", roles),
+    runtime: cerbosRuntime(input.effectiveDerivedRoles ?? []),
   };
 }

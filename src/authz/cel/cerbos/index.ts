@@ -6,8 +6,10 @@ export {
   cerbosEnvironment,
   cerbosLibraries,
   cerbosMessages,
+  cerbosRequestValues,
   cerbosVariables,
   type CerbosConditionInput,
+  type CerbosRequestValues,
 } from "./environment.ts";
 export { CelHierarchy } from "./hierarchy.ts";
 export { CelSpiffeID, CelSpiffeMatcher, CelSpiffeTrustDomain } from "./spiffe.ts";
