@@ -18,7 +18,7 @@ import {
   type Place,
 } from "./config-tree.ts";
 import { parseDuration } from "./duration.ts";
-import { parseListenAddress, type ListenAddress } from "./listen-address.ts";
+import { parseListenAddress, type ListenAddress } from "../../kernel/listen-address.ts";
 import { didYouMean } from "./suggest-key.ts";
 import type {
   AuditConfig,

@@ -3,6 +3,8 @@
 
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import type { AccessRecord } from "../../audit/types.ts";
+import { InvalidArgumentError } from "../../kernel/errors.ts";
+import { parseListenAddress } from "../../kernel/listen-address.ts";
 import type { Logger } from "../../kernel/logger.ts";
 import type { Metrics } from "../../kernel/metrics.ts";
 import type { PdpService } from "../../pdp/types.ts";
@@ -90,17 +92,17 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 
   return {
     async listen(addr) {
-      if (addr.startsWith("unix:")) {
+      const parsed = parseListenAddress(addr);
+      if (typeof parsed === "string")
+        throw new InvalidArgumentError("", `gRPC listen address ${parsed}`);
+      if (parsed.kind === "unix") {
         await bind(addr);
         return addr;
       }
-      const colon = addr.lastIndexOf(":");
-      if (colon < 0) throw new Error(`gRPC listen address \`${addr}\` has no port`);
-      const host = addr.slice(0, colon);
-      const port = addr.slice(colon + 1);
-      if (host !== "") {
+      const port = parsed.port;
+      if (parsed.host !== "") {
         const bound = await bind(addr);
-        return `${host}:${bound}`;
+        return `${addr.slice(0, addr.lastIndexOf(":"))}:${bound}`;
       }
       // `:port` means every interface, as in Go; fall back to IPv4 where IPv6 is off.
       try {

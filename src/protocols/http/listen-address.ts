@@ -1,35 +1,19 @@
 // Cerbos's listen address forms: `host:port`, `:port` (all interfaces), `[v6]:port` and
-// `unix:/path`. Parsed once at startup into what net.Server#listen takes.
+// `unix:/path` (parsed by kernel/listen-address.ts), in the shape net.Server#listen takes.
 
 import { InvalidArgumentError } from "../../kernel/errors.ts";
+import { parseListenAddress as parseAddress } from "../../kernel/listen-address.ts";
 
 export type ListenTarget =
   | { readonly kind: "tcp"; readonly host?: string; readonly port: number }
   | { readonly kind: "unix"; readonly path: string };
 
+/** The address in the form net.Server#listen takes; an empty host means every interface. */
 export function parseListenAddress(addr: string): ListenTarget {
-  if (addr.startsWith("unix:")) {
-    const path = addr.slice("unix:".length);
-    if (path === "")
-      throw new InvalidArgumentError("", `listen address \`${addr}\` has no socket path`);
-    return { kind: "unix", path };
-  }
-  const colon = addr.lastIndexOf(":");
-  if (colon < 0)
-    throw new InvalidArgumentError(
-      "",
-      `listen address \`${addr}\` is not \`host:port\`, \`:port\` or \`unix:/path\``,
-    );
-  let host = addr.slice(0, colon);
-  const portText = addr.slice(colon + 1);
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535)
-    throw new InvalidArgumentError(
-      "",
-      `listen address \`${addr}\` has an invalid port \`${portText}\``,
-    );
-  const port = Number(portText);
-  return host === "" ? { kind: "tcp", port } : { kind: "tcp", host, port };
+  const parsed = parseAddress(addr);
+  if (typeof parsed === "string") throw new InvalidArgumentError("", `listen address ${parsed}`);
+  if (parsed.kind === "unix" || parsed.host !== "") return parsed;
+  return { kind: "tcp", port: parsed.port };
 }
 
 /** How a bound address is reported: `host:port` (IPv6 in brackets) or `unix:/path`. */
