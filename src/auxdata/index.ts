@@ -5,3 +5,4 @@ export type { AuxDataVerifier } from "./types.ts";
 export { createAuxDataVerifier, type AuxDataVerifierDeps } from "./verifier.ts";
 export { principalFromClaims, presetRoleClaims } from "./principal-from-claims.ts";
 export { INVALID_AUX_DATA, TokenRefusal, type RefusalReason } from "./token-refusal.ts";
+export { signatureAlgorithms } from "./key-set.ts";

@@ -33,7 +33,8 @@ export class KeySetError extends Error {
   }
 }
 
-const SIGNATURE_ALGS = new Set([
+/** The JWS `alg` values a key set may name for signing (Cerbos's list). */
+export const signatureAlgorithms: readonly string[] = [
   "HS256",
   "HS384",
   "HS512",
@@ -49,7 +50,8 @@ const SIGNATURE_ALGS = new Set([
   "ES256K",
   "EdDSA",
   "Ed25519",
-]);
+];
+const SIGNATURE_ALGS = new Set(signatureAlgorithms);
 // Key-management algorithms are valid `alg` values for a JWK too (an encryption key in the set).
 const KEY_MANAGEMENT_ALGS = new Set([
   "RSA1_5",

@@ -30,6 +30,7 @@ import type {
   KeySetConfig,
   ServerConfig,
 } from "./types.ts";
+import { signatureAlgorithms } from "../../auxdata/index.ts";
 
 export interface BuildContext {
   readonly cwd: string;
@@ -61,23 +62,7 @@ const presets: readonly ClaimPreset[] = [
   "jumpcloud",
   "gatehouse",
 ];
-const algorithms = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES256K",
-  "ES384",
-  "ES512",
-  "EdDSA",
-  "Ed25519",
-  "HS256",
-  "HS384",
-  "HS512",
-];
+const algorithms = signatureAlgorithms;
 
 /** A map section of the tree, read key by key with type checks. */
 class Section {

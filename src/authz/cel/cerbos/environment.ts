@@ -193,33 +193,25 @@ abstract class CerbosMessage implements CelMapLike {
   }
 }
 
-const PRINCIPAL_FIELDS = Object.freeze(["id", "roles", "attr", "policyVersion", "scope"]);
-const PRINCIPAL_NAMES = Object.freeze([...PRINCIPAL_FIELDS, "policy_version"]);
-
-class PrincipalMessage extends CerbosMessage {
-  readonly fieldNames = PRINCIPAL_FIELDS;
-  readonly allNames = PRINCIPAL_NAMES;
-  readonly id: string;
-  readonly roles: readonly string[];
+/** What principals and resources share: attributes, policy version and scope. */
+abstract class EntityMessage extends CerbosMessage {
   readonly attr: CelValue;
   readonly policyVersion: string;
   readonly scope: string;
 
-  constructor(p: CerbosConditionInput["principal"]) {
+  constructor(e: {
+    readonly attr?: CelValue;
+    readonly policyVersion?: string;
+    readonly scope?: string;
+  }) {
     super();
-    this.id = p.id;
-    this.roles = p.roles;
-    this.attr = p.attr ?? EMPTY;
-    this.policyVersion = p.policyVersion ?? "";
-    this.scope = p.scope ?? "";
+    this.attr = e.attr ?? EMPTY;
+    this.policyVersion = e.policyVersion ?? "";
+    this.scope = e.scope ?? "";
   }
 
-  get(key: string): CelValue | undefined {
+  protected sharedField(key: string): CelValue | undefined {
     switch (key) {
-      case "id":
-        return this.id;
-      case "roles":
-        return this.roles;
       case "attr":
         return this.attr;
       case "policyVersion":
@@ -233,43 +225,47 @@ class PrincipalMessage extends CerbosMessage {
   }
 }
 
+const PRINCIPAL_FIELDS = Object.freeze(["id", "roles", "attr", "policyVersion", "scope"]);
+const PRINCIPAL_NAMES = Object.freeze([...PRINCIPAL_FIELDS, "policy_version"]);
+
+class PrincipalMessage extends EntityMessage {
+  readonly fieldNames = PRINCIPAL_FIELDS;
+  readonly allNames = PRINCIPAL_NAMES;
+  readonly id: string;
+  readonly roles: readonly string[];
+
+  constructor(p: CerbosConditionInput["principal"]) {
+    super(p);
+    this.id = p.id;
+    this.roles = p.roles;
+  }
+
+  get(key: string): CelValue | undefined {
+    if (key === "id") return this.id;
+    if (key === "roles") return this.roles;
+    return this.sharedField(key);
+  }
+}
+
 const RESOURCE_FIELDS = Object.freeze(["kind", "id", "attr", "policyVersion", "scope"]);
 const RESOURCE_NAMES = Object.freeze([...RESOURCE_FIELDS, "policy_version"]);
 
-class ResourceMessage extends CerbosMessage {
+class ResourceMessage extends EntityMessage {
   readonly fieldNames = RESOURCE_FIELDS;
   readonly allNames = RESOURCE_NAMES;
   readonly kind: string;
   readonly id: string;
-  readonly attr: CelValue;
-  readonly policyVersion: string;
-  readonly scope: string;
 
   constructor(r: CerbosConditionInput["resource"]) {
-    super();
+    super(r);
     this.kind = r.kind;
     this.id = r.id;
-    this.attr = r.attr ?? EMPTY;
-    this.policyVersion = r.policyVersion ?? "";
-    this.scope = r.scope ?? "";
   }
 
   get(key: string): CelValue | undefined {
-    switch (key) {
-      case "kind":
-        return this.kind;
-      case "id":
-        return this.id;
-      case "attr":
-        return this.attr;
-      case "policyVersion":
-      case "policy_version":
-        return this.policyVersion;
-      case "scope":
-        return this.scope;
-      default:
-        return undefined;
-    }
+    if (key === "kind") return this.kind;
+    if (key === "id") return this.id;
+    return this.sharedField(key);
   }
 }
 
