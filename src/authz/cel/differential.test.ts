@@ -4,39 +4,19 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  isCelError,
-  isCelList,
-  isCelMap as isBufMap,
-  isCelUint,
-  run as bufRun,
-} from "@bufbuild/cel";
+import { run as bufRun } from "@bufbuild/cel";
 import fc from "fast-check";
+import { fromBuf } from "./differential-generators.ts";
 import { celEquals } from "./equality.ts";
 import {
   CelError,
-  CelUint,
   compileExpression,
   createEnvironment,
   formatCelValue,
-  type CelMapKey,
   type CelResult,
   type CelValue,
 } from "./index.ts";
 import { runtimeTypeName } from "./maps.ts";
-
-/** Converts an @bufbuild/cel result to Gatehouse's representation. */
-function fromBuf(v: unknown): CelResult {
-  if (isCelError(v)) return new CelError(v.message);
-  if (isCelUint(v)) return new CelUint(v.value);
-  if (isCelList(v)) return [...v].map((x) => fromBuf(x) as CelValue);
-  if (isBufMap(v)) {
-    const m = new Map<CelMapKey, CelValue>();
-    for (const [k, x] of v) m.set(isCelUint(k) ? new CelUint(k.value) : k, fromBuf(x) as CelValue);
-    return m;
-  }
-  return v as CelValue;
-}
 
 function same(a: CelResult, b: CelResult): boolean {
   if (a instanceof CelError || b instanceof CelError)

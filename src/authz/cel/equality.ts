@@ -111,7 +111,9 @@ function isOpaque(v: CelValue): v is CelOpaqueValue {
 
 /** CEL `==`. Never fails: values of unrelated types are unequal. */
 export function celEquals(a: CelValue, b: CelValue): boolean {
-  if (a === b) return typeof a !== "number" || !Number.isNaN(a);
+  // Not for lists and maps: the same list holding NaN is unequal to itself, as in cel-go.
+  if (a === b && (typeof a !== "object" || !(Array.isArray(a) || isCelMap(a))))
+    return typeof a !== "number" || !Number.isNaN(a);
   switch (typeof a) {
     case "string":
     case "boolean":

@@ -5,14 +5,13 @@
 import type { FunctionDecl, Overload } from "../library.ts";
 import { runtimeTypeName } from "../maps.ts";
 import {
-  formatDuration,
   formatTimestamp,
   makeTimestamp,
   parseDurationLiteral,
   parseTimestampLiteral,
 } from "../time.ts";
 import { T, type CelType } from "../types.ts";
-import type { CelTimestamp } from "../value.ts";
+import type { CelDuration, CelTimestamp } from "../value.ts";
 import { CelError, CelTypeValue, CelUint, type CelResult, type CelValue } from "../value.ts";
 import { checkedInt, intOverflow, uintOverflow } from "./operators.ts";
 
@@ -61,6 +60,23 @@ export function formatDouble(d: number): string {
   return String(d);
 }
 
+/**
+ * string(duration) as cel-go computes it: the seconds as a float64, printed in the shortest
+ * fixed-point form (strconv.FormatFloat(d.Seconds(), 'f', -1, 64)), so durations with more
+ * than about 16 significant digits lose their last nanoseconds (cerbos repl:
+ * string(duration("-6325070632.851248742s")) is "-6325070632.851249s").
+ */
+export function durationToString(d: CelDuration): string {
+  // Go's Duration.Seconds(): whole seconds plus the nanoseconds divided by 1e9, in float64.
+  const x = d.seconds + d.nanos / 1e9;
+  const text = String(x);
+  const m = /^(-?)(\d)(?:\.(\d+))?e-(\d+)$/.exec(text);
+  // Durations stay far below 1e21, so only tiny values print with an exponent in JavaScript.
+  if (m === null) return `${text}s`;
+  const [, sign = "", first = "", rest = "", exp = "0"] = m;
+  return `${sign}0.${"0".repeat(Number(exp) - 1)}${first}${rest}s`;
+}
+
 const FLOAT_PATTERN = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/i;
 
 function parseDouble(input: string): number | undefined {
@@ -106,6 +122,11 @@ export const conversionFunctions: readonly FunctionDecl[] = [
         return typeof v === "bigint" ? v : conversionError("string", "int");
       }),
       op("timestamp_to_int64", [T.timestamp], T.int, (t: CelTimestamp) => BigInt(t.seconds)),
+      // cel-go holds a duration as int64 nanoseconds and converts it as such (cerbos repl:
+      // int(duration("5s")) is 5000000000).
+      op("duration_to_int64", [T.duration], T.int, (d: CelDuration) =>
+        checkedInt(BigInt(d.seconds) * 1_000_000_000n + BigInt(d.nanos)),
+      ),
     ],
   },
   {
@@ -153,7 +174,7 @@ export const conversionFunctions: readonly FunctionDecl[] = [
         }
       }),
       op("timestamp_to_string", [T.timestamp], T.string, formatTimestamp),
-      op("duration_to_string", [T.duration], T.string, formatDuration),
+      op("duration_to_string", [T.duration], T.string, durationToString),
     ],
   },
   {

@@ -181,11 +181,18 @@ function inList(x: CelValue, list: readonly CelValue[]): boolean {
   return false;
 }
 
+function inMap(x: CelValue, m: CelMapValue): boolean | CelError {
+  // cel-go hashes the key to look it up, and bytes are not hashable: Cerbos reports the
+  // failure (cerbos repl: b"y" in {"y": 1} is "hash of unhashable type types.Bytes").
+  if (x instanceof Uint8Array) return new CelError("unsupported key type: bytes");
+  return mapHas(m, x);
+}
+
 const inDecl: FunctionDecl = {
   name: "@in",
   overloads: [
     op("in_list", [A, T.list(A)], T.bool, inList),
-    op("in_map", [A, T.map(A, B)], T.bool, (x: CelValue, m: CelMapValue) => mapHas(m, x)),
+    op("in_map", [A, T.map(A, B)], T.bool, inMap),
   ],
 };
 
