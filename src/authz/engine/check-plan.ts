@@ -5,7 +5,14 @@
 // are worked out on first use and remembered: the request path then costs a few map lookups
 // per input and one per action instead of walking the pattern indexes.
 
-import type { CompiledDerivedRole } from "../compile/compiled-policy.ts";
+import type {
+  CompiledCondition,
+  CompiledDerivedRole,
+  CompiledExpr,
+  CompiledParams,
+  Effect,
+  ScopePermissions,
+} from "../compile/compiled-policy.ts";
 import { principalPolicyKey, resourcePolicyKey, sanitizeName } from "../compile/policy-names.ts";
 import { matchesGlob } from "../ruletable/glob.ts";
 import type { RuleRow } from "../ruletable/rule-row.ts";
@@ -18,11 +25,79 @@ import type { RuleTable } from "../ruletable/rule-table.ts";
 const PLAN_LIMIT = 1024;
 const ACTION_LIMIT = 64;
 
-/** Most (role, scope, action) combinations have no rows: they share this. */
-const NO_ROWS: readonly RuleRow[] = Object.freeze([]);
+/**
+ * A rule table row as checks read it. Rows come in many shapes (with or without a condition,
+ * outputs, a derived role); a check reads the same fields of every row, and reads of one
+ * class with every field present stay fast where reads across many shapes do not.
+ */
+export class PlanRow {
+  readonly row: RuleRow;
+  readonly evaluationKey: number;
+  readonly condition: CompiledCondition | undefined;
+  readonly params: CompiledParams | undefined;
+  readonly derivedRole: CompiledDerivedRole | undefined;
+  /** No condition and no derived role condition: the row always holds. */
+  readonly unconditional: boolean;
+  readonly effect: Effect | undefined;
+  readonly fromRolePolicy: boolean;
+  readonly noMatchForScopePermissions: boolean;
+  readonly ruleActivated: CompiledExpr | undefined;
+  readonly conditionNotMet: CompiledExpr | undefined;
+  /** The params whose variables are worked out whenever the row is visited, if any. */
+  readonly visitParams: CompiledParams | undefined;
 
-function orShared(rows: readonly RuleRow[]): readonly RuleRow[] {
-  return rows.length === 0 ? NO_ROWS : rows;
+  constructor(row: RuleRow) {
+    this.row = row;
+    this.evaluationKey = row.evaluationKey;
+    this.condition = row.condition;
+    this.params = row.params;
+    this.derivedRole = row.derivedRole;
+    this.unconditional = row.condition === undefined && row.derivedRole?.condition === undefined;
+    this.effect = row.effect;
+    this.fromRolePolicy = row.fromRolePolicy;
+    this.noMatchForScopePermissions = row.noMatchForScopePermissions;
+    this.ruleActivated = row.output?.ruleActivated;
+    this.conditionNotMet = row.output?.conditionNotMet;
+    // A rule's variables are worked out whenever the rule is visited (errors included); a role
+    // policy rule's only when its condition is (as cerbos 0.55 does).
+    this.visitParams =
+      !row.fromRolePolicy && row.params !== undefined && row.params.variables.length > 0
+        ? row.params
+        : undefined;
+  }
+}
+
+/** One PlanRow per rule table row, shared by every plan that reaches it. */
+const planRows = new WeakMap<RuleRow, PlanRow>();
+
+/** Most (role, scope, action) combinations have no rows: they share this. */
+const NO_ROWS: readonly PlanRow[] = Object.freeze([]);
+
+function planRowsOf(rows: readonly RuleRow[]): readonly PlanRow[] {
+  if (rows.length === 0) return NO_ROWS;
+  return rows.map((row) => {
+    let p = planRows.get(row);
+    if (p === undefined) {
+      p = new PlanRow(row);
+      planRows.set(row, p);
+    }
+    return p;
+  });
+}
+
+/**
+ * Whether a derived role's up-front result can stand for its evaluation as a rule's derived
+ * role: it has no variables (the two evaluations see failed variables differently) and its
+ * condition does not read `runtime` (which changes between the two).
+ */
+function isReusable(dr: CompiledDerivedRole): boolean {
+  return dr.params.variables.length === 0 && !readsRuntime(dr.condition);
+}
+
+function readsRuntime(c: CompiledCondition | undefined): boolean {
+  if (c === undefined) return false;
+  if (c.op === "expr") return c.expr.program.references.some((path) => path[0] === "runtime");
+  return c.of.some(readsRuntime);
 }
 
 /** The resource-policy side of a check for one (version, kind, scope, roles). */
@@ -35,6 +110,10 @@ export class ResourcePlan {
   readonly exists: boolean;
   /** Per consulted scope: derived roles of the scope's policy whose parent roles the principal has. */
   readonly derivedRoles: readonly (readonly CompiledDerivedRole[])[];
+  /** Per consulted scope, per derived role: whether rules may reuse its up-front result. */
+  readonly reusableDerivedRoles: readonly (readonly boolean[])[];
+  /** Per consulted scope: its scope permissions. */
+  readonly permissions: readonly (ScopePermissions | undefined)[];
   readonly #table: RuleTable;
   readonly #version: string;
   /** The sanitised kind, as the rule table is keyed. */
@@ -42,7 +121,7 @@ export class ResourcePlan {
   /** Per role of the request: the role plus its ancestors from role policies. */
   readonly #parentRoles: readonly (readonly string[])[];
   /** action -> rows per (role index, scope index), flattened role-major. */
-  readonly #rows = new Map<string, readonly (readonly RuleRow[])[]>();
+  readonly #rows = new Map<string, readonly (readonly PlanRow[])[]>();
 
   constructor(
     table: RuleTable,
@@ -62,6 +141,7 @@ export class ResourcePlan {
         ? resourcePolicyKey(requestKind, version, this.scopes[0] as string)
         : "";
     this.exists = table.resourceExists(version, kind, this.scopes);
+    this.permissions = this.scopes.map((s) => table.scopePermissions(s));
     this.#parentRoles = roles.map((role) => table.withParentRoles(scope, [role]));
     const including = new Set(table.withParentRoles(scope, roles));
     this.derivedRoles = this.scopes.map((s) =>
@@ -69,24 +149,28 @@ export class ResourcePlan {
         rolesIntersect(dr.parentRoles, including),
       ),
     );
+    this.reusableDerivedRoles = this.derivedRoles.map((drs) => drs.map(isReusable));
   }
 
-  /** Rows of the resource policies for `action`, role `roleIndex`, scope `scopeIndex`. */
-  rows(action: string, roleIndex: number, scopeIndex: number): readonly RuleRow[] {
+  /**
+   * Rows of the resource policies for `action`: those of role `r` in scope `s` at
+   * `r * scopes.length + s`.
+   */
+  rowsFor(action: string): readonly (readonly PlanRow[])[] {
     let perAction = this.#rows.get(action);
     if (perAction === undefined) {
       perAction = this.#query(action);
       if (this.#rows.size < ACTION_LIMIT) this.#rows.set(action, perAction);
     }
-    return perAction[roleIndex * this.scopes.length + scopeIndex] as readonly RuleRow[];
+    return perAction;
   }
 
-  #query(action: string): readonly (readonly RuleRow[])[] {
-    const out: (readonly RuleRow[])[] = [];
+  #query(action: string): readonly (readonly PlanRow[])[] {
+    const out: (readonly PlanRow[])[] = [];
     for (const parentRoles of this.#parentRoles) {
       for (const scope of this.scopes) {
         out.push(
-          orShared(
+          planRowsOf(
             this.#table.query(
               "RESOURCE",
               this.#version,
@@ -112,12 +196,14 @@ export class PrincipalPlan {
   readonly policyKey: string;
   /** Whether any consulted scope has a principal policy (of any principal, as in Cerbos). */
   readonly exists: boolean;
+  /** Per consulted scope: its scope permissions. */
+  readonly permissions: readonly (ScopePermissions | undefined)[];
   readonly #table: RuleTable;
   readonly #principalId: string;
   readonly #resourceVersion: string;
   readonly #kind: string;
   /** action -> rows per scope index. */
-  readonly #rows = new Map<string, readonly (readonly RuleRow[])[]>();
+  readonly #rows = new Map<string, readonly (readonly PlanRow[])[]>();
 
   constructor(
     table: RuleTable,
@@ -139,14 +225,15 @@ export class PrincipalPlan {
         ? principalPolicyKey(principalId, version, this.scopes[0] as string)
         : "";
     this.exists = this.scopes.length > 0 && table.principalExists(version, this.scopes);
+    this.permissions = this.scopes.map((s) => table.scopePermissions(s));
   }
 
-  /** Rows of the principal's policies for `action` in scope `scopeIndex`. */
-  rows(action: string, scopeIndex: number): readonly RuleRow[] {
+  /** Rows of the principal's policies for `action`, those of scope `s` at `s`. */
+  rowsFor(action: string): readonly (readonly PlanRow[])[] {
     let perAction = this.#rows.get(action);
     if (perAction === undefined) {
       perAction = this.scopes.map((scope) =>
-        orShared(
+        planRowsOf(
           this.#table.query(
             "PRINCIPAL",
             this.#resourceVersion,
@@ -161,7 +248,7 @@ export class PrincipalPlan {
       );
       if (this.#rows.size < ACTION_LIMIT) this.#rows.set(action, perAction);
     }
-    return perAction[scopeIndex] as readonly RuleRow[];
+    return perAction;
   }
 }
 

@@ -18,7 +18,6 @@ import { cerbosRequestValues, type CerbosRequestValues } from "../cel/cerbos/ind
 import { CelError, type CelValue } from "../cel/value.ts";
 import type { Effect } from "../policy/model.ts";
 import { matchesGlob } from "../ruletable/glob.ts";
-import type { RuleRow } from "../ruletable/rule-row.ts";
 import type { QueryKind, RuleTable } from "../ruletable/rule-table.ts";
 import { validateAttributes, type SchemaRegistry } from "../schema/index.ts";
 import type { ActionExplanation, CheckExplanation, RuleTrace } from "./explanation.ts";
@@ -30,7 +29,8 @@ import type {
   OutputEntry,
   ValidationError,
 } from "./types.ts";
-import type { PlanCache } from "./check-plan.ts";
+import type { PlanCache, PlanRow } from "./check-plan.ts";
+import { CheckClock, type StampedSlots } from "./check-scratch.ts";
 import { FailedRuntime } from "./failed-runtime.ts";
 import { EMPTY_VARIABLES, VariablesMap } from "./variables-map.ts";
 
@@ -48,6 +48,8 @@ export interface CheckConfig {
   readonly globals: VariablesMap;
   /** Rule table lookups remembered per request shape. */
   readonly plans: PlanCache;
+  /** What checks remember, reused from check to check. */
+  readonly memory: CheckMemory;
 }
 
 type EffectOrNoMatch = Effect | "NO_MATCH";
@@ -56,15 +58,14 @@ type RowResult = "satisfied" | "unsatisfied" | "skipped" | "errored";
 
 const KINDS: readonly QueryKind[] = ["PRINCIPAL", "RESOURCE"];
 const NO_ROLES: readonly string[] = Object.freeze([]);
+const NO_VALIDATION_ERRORS: ValidationError[] = [];
 
-interface EffectInfo {
-  effect: EffectOrNoMatch;
-  policy: string;
-  scope: string;
-}
-
+/** Condition results as remembered within a check (see `Evaluation.conditionResult`). */
+const UNSATISFIED = 1;
+const SATISFIED = 2;
 /** A condition that failed to evaluate under strict evaluation (see `conditionFailed`). */
-const FAILED = 2;
+const FAILED = 3;
+type Remembered = typeof UNSATISFIED | typeof SATISFIED | typeof FAILED;
 
 /** `runtime` before any resource scope's derived roles are known. */
 const INITIAL_RUNTIME: CelValue = Object.freeze({
@@ -72,45 +73,71 @@ const INITIAL_RUNTIME: CelValue = Object.freeze({
   effective_derived_roles: Object.freeze([]),
 });
 
-/** Constants do not depend on the request: one map per compiled params, shared by every check. */
-const constantsCache = new WeakMap<CompiledParams, VariablesMap>();
+/**
+ * What conditions are evaluated against: one object per check whose `V`/`C`/`runtime` fields are
+ * set before each evaluation (a class, so every check's bindings share one shape).
+ */
+class ConditionBindings {
+  readonly request: CelValue;
+  readonly P: CelValue;
+  readonly R: CelValue;
+  V: CelValue = EMPTY_VARIABLES;
+  variables: CelValue = EMPTY_VARIABLES;
+  C: CelValue = EMPTY_VARIABLES;
+  constants: CelValue = EMPTY_VARIABLES;
+  readonly G: CelValue;
+  readonly globals: CelValue;
+  runtime: CelValue = INITIAL_RUNTIME;
 
-function constantsOf(params: CompiledParams): VariablesMap {
-  let c = constantsCache.get(params);
-  if (c === undefined) {
-    c = new VariablesMap(params.constants);
-    constantsCache.set(params, c);
+  constructor(base: CerbosRequestValues, globals: VariablesMap) {
+    this.request = base.request;
+    this.P = base.P;
+    this.R = base.R;
+    this.G = globals;
+    this.globals = globals;
   }
-  return c;
-}
-
-interface CachedBindings {
-  readonly runtime: CelValue;
-  readonly vars: VariablesMap;
-  readonly bindings: Record<string, CelValue>;
 }
 
 /**
- * Everything one check call computes once and shares between actions. Its maps are created on
- * first use: most checks need only a few of them.
+ * Engine-lifetime state the checks share: constants maps per params (immutable) and the
+ * stamped slots that remember conditions and variables within one check.
+ */
+export class CheckMemory {
+  readonly clock = new CheckClock();
+  readonly conditions = this.clock.slots<Remembered>();
+  readonly variables = this.clock.slots<VariablesMap>();
+  readonly nullFailedVariables = this.clock.slots<VariablesMap>();
+  readonly #constants: (VariablesMap | undefined)[] = [];
+
+  /** Constants do not depend on the request: one map per compiled params, shared by every check. */
+  constantsOf(params: CompiledParams): VariablesMap {
+    let c = this.#constants[params.id];
+    if (c === undefined) {
+      c = new VariablesMap(params.constants);
+      while (this.#constants.length < params.id) this.#constants.push(undefined);
+      this.#constants[params.id] = c;
+    }
+    return c;
+  }
+}
+
+/**
+ * Everything one check call computes once and shares between actions. Its structures are
+ * created on first use: most checks need only a few of them.
  */
 class Evaluation {
   readonly config: CheckConfig;
   readonly ctx: EvalContext;
+  readonly #memory: CheckMemory;
   readonly #input: CheckInput;
-  /** `request`, `P` and `R`, built on first use, once per input. */
-  #base: CerbosRequestValues | undefined;
+  #bindingsObject: ConditionBindings | undefined;
   runtime: CelValue = INITIAL_RUNTIME;
-  #variables: Map<number, VariablesMap> | undefined;
-  /** Variables as the up-front derived role evaluation sees them (see `nullFailedVariablesOf`). */
-  #nullFailedVariables: Map<number, VariablesMap> | undefined;
-  /** Condition results by evaluation key: true, false or FAILED. */
-  #conditions: Map<number, boolean | typeof FAILED> | undefined;
-  /** Bindings per params, rebuilt only when `runtime` changes; conditions share them. */
-  #bindingsCache: Map<number, CachedBindings> | undefined;
+  /** Derived roles decided up front whose results rules may reuse, and those results. */
+  #derivedRoles: CompiledDerivedRole[] | undefined;
+  #derivedRoleResults: boolean[] | undefined;
   /** Evaluation errors, each reported once; undefined while there are none. */
   errors: Map<string, string[]> | undefined;
-  readonly outputs: OutputEntry[] = [];
+  outputs: OutputEntry[] | undefined;
   /** Errors of the condition being evaluated, for explanations. */
   currentErrors: string[] | undefined;
   /** Whether an expression of the last `condition` failed to evaluate. */
@@ -119,18 +146,23 @@ class Evaluation {
   constructor(config: CheckConfig, input: CheckInput, ctx: EvalContext) {
     this.config = config;
     this.ctx = ctx;
+    this.#memory = config.memory;
     this.#input = input;
+    config.memory.clock.next();
   }
 
-  #requestValues(): CerbosRequestValues {
-    if (this.#base === undefined) {
+  #bindingsBase(): ConditionBindings {
+    if (this.#bindingsObject === undefined) {
       const input = this.#input;
       // Conditions see the scope `.` as the root scope it stands for.
       const p = input.principal.scope === "." ? { ...input.principal, scope: "" } : input.principal;
       const r = input.resource.scope === "." ? { ...input.resource, scope: "" } : input.resource;
-      this.#base = cerbosRequestValues(p, r, input.auxData);
+      this.#bindingsObject = new ConditionBindings(
+        cerbosRequestValues(p, r, input.auxData),
+        this.config.globals,
+      );
     }
-    return this.#base;
+    return this.#bindingsObject;
   }
 
   /** `failedRoles`: derived roles whose conditions failed to evaluate under strict evaluation. */
@@ -142,30 +174,14 @@ class Evaluation {
   }
 
   #bindings(params: CompiledParams | undefined, vars: VariablesMap): Record<string, CelValue> {
-    const id = params?.id ?? 0;
-    this.#bindingsCache ??= new Map();
-    const hit = this.#bindingsCache.get(id);
-    if (hit && hit.runtime === this.runtime && hit.vars === vars) return hit.bindings;
-    const bindings = this.#makeBindings(params, vars);
-    this.#bindingsCache.set(id, { runtime: this.runtime, vars, bindings });
-    return bindings;
-  }
-
-  #makeBindings(params: CompiledParams | undefined, vars: VariablesMap): Record<string, CelValue> {
-    const consts = params ? constantsOf(params) : EMPTY_VARIABLES;
-    const base = this.#requestValues();
-    return {
-      request: base.request,
-      P: base.P,
-      R: base.R,
-      V: vars,
-      variables: vars,
-      C: consts,
-      constants: consts,
-      G: this.config.globals,
-      globals: this.config.globals,
-      runtime: this.runtime,
-    };
+    const b = this.#bindingsBase();
+    const consts = params ? this.#memory.constantsOf(params) : EMPTY_VARIABLES;
+    b.V = vars;
+    b.variables = vars;
+    b.C = consts;
+    b.constants = consts;
+    b.runtime = this.runtime;
+    return b as unknown as Record<string, CelValue>;
   }
 
   recordError(expression: string, message: string): void {
@@ -186,27 +202,41 @@ class Evaluation {
     return out.sort(compareEvaluationErrors);
   }
 
-  /** The cached result of a row's condition: undefined when not yet evaluated. */
+  /** The remembered result of a row's condition: undefined when not yet evaluated. */
   conditionResult(key: number): boolean | undefined {
-    const r = this.#conditions?.get(key);
-    return r === FAILED ? false : r;
+    const r = this.#memory.conditions.get(key);
+    return r === undefined ? undefined : r === SATISFIED;
   }
 
   /** Whether the condition failed to evaluate under strict evaluation. */
   conditionFailed(key: number): boolean {
-    return this.#conditions?.get(key) === FAILED;
+    return this.#memory.conditions.get(key) === FAILED;
   }
 
   setConditionResult(key: number, result: RowResult): void {
-    this.#conditions ??= new Map();
-    this.#conditions.set(key, result === "errored" ? FAILED : result === "satisfied");
+    this.#memory.conditions.set(
+      key,
+      result === "errored" ? FAILED : result === "satisfied" ? SATISFIED : UNSATISFIED,
+    );
+  }
+
+  /** Remembers a derived role decided up front whose result rules may reuse. */
+  rememberDerivedRole(dr: CompiledDerivedRole, holds: boolean): void {
+    if (this.config.strictEvaluation) return;
+    (this.#derivedRoles ??= []).push(dr);
+    (this.#derivedRoleResults ??= []).push(holds);
+  }
+
+  /** The up-front result of a derived role, when it may be reused. */
+  derivedRoleResult(dr: CompiledDerivedRole): boolean | undefined {
+    const i = this.#derivedRoles?.indexOf(dr) ?? -1;
+    return i < 0 ? undefined : this.#derivedRoleResults?.[i];
   }
 
   /** Variables of a policy, evaluated in order once per check; failures are left out. */
   variablesOf(params: CompiledParams | undefined): VariablesMap {
     if (!params || params.variables.length === 0) return EMPTY_VARIABLES;
-    this.#variables ??= new Map();
-    return this.#evaluateVariables(params, this.#variables, false);
+    return this.#evaluateVariables(params, this.#memory.variables, false);
   }
 
   /**
@@ -217,13 +247,12 @@ class Evaluation {
    */
   nullFailedVariablesOf(params: CompiledParams): VariablesMap {
     if (params.variables.length === 0) return EMPTY_VARIABLES;
-    this.#nullFailedVariables ??= new Map();
-    return this.#evaluateVariables(params, this.#nullFailedVariables, true);
+    return this.#evaluateVariables(params, this.#memory.nullFailedVariables, true);
   }
 
   #evaluateVariables(
     params: CompiledParams,
-    cache: Map<number, VariablesMap>,
+    cache: StampedSlots<VariablesMap>,
     failedAsNull: boolean,
   ): VariablesMap {
     let v = cache.get(params.id);
@@ -268,12 +297,12 @@ class Evaluation {
     switch (c.op) {
       case "expr": {
         const v = c.expr.program.evaluate(bindings, this.ctx);
+        if (v === true) return true;
         if (v instanceof CelError) {
           this.errored = true;
           this.recordError(c.expr.source, v.message);
-          return false;
         }
-        return v === true;
+        return false;
       }
       case "all":
         for (const sub of c.of)
@@ -292,25 +321,23 @@ class Evaluation {
     }
   }
 
-  output(row: RuleRow, expr: CompiledExpr, action: string): void {
+  output(row: PlanRow, expr: CompiledExpr, action: string): void {
     const bindings = this.#bindings(row.params, this.variablesOf(row.params));
     const v = expr.program.evaluate(bindings, this.ctx);
+    const outputs = (this.outputs ??= []);
+    const src = row.row.outputSource;
     if (v instanceof CelError) {
-      this.outputs.push({ src: row.outputSource, action, val: null, error: v.message });
+      outputs.push({ src, action, val: null, error: v.message });
       return;
     }
     const json = toJsonValue(v);
     if (json instanceof CelError) {
       // Cerbos reports a value with no JSON form as the output's error, like a failed expression.
-      this.outputs.push({ src: row.outputSource, action, val: null, error: json.message });
+      outputs.push({ src, action, val: null, error: json.message });
       return;
     }
-    this.outputs.push({ src: row.outputSource, action, val: json });
+    outputs.push({ src, action, val: json });
   }
-}
-
-function copyEffect(e: EffectInfo): EffectInfo {
-  return { effect: e.effect, policy: e.policy, scope: e.scope };
 }
 
 /** Cerbos lists evaluation errors sorted by expression, then message. */
@@ -375,22 +402,15 @@ function distinctActions(actions: readonly string[]): readonly string[] {
 function finish(
   input: CheckInput,
   actions: readonly string[],
-  effects: readonly (EffectInfo | undefined)[],
+  decisions: readonly (ActionEffect | undefined)[],
   evaluation: Evaluation,
   effectiveDerivedRoles: ReadonlySet<string> | undefined,
   validationErrors: readonly ValidationError[],
   explanations: Record<string, ActionExplanation> | undefined,
 ): CheckOutput & { explanation?: CheckExplanation } {
   const actionsOut: Record<string, ActionEffect> = {};
-  for (let i = 0; i < actions.length; i++) {
-    const e = effects[i];
-    actionsOut[actions[i] as string] =
-      e === undefined || e.effect === "NO_MATCH"
-        ? { effect: "EFFECT_DENY", policy: NO_MATCH }
-        : e.scope !== ""
-          ? { effect: e.effect, policy: e.policy, scope: e.scope }
-          : { effect: e.effect, policy: e.policy };
-  }
+  for (let i = 0; i < actions.length; i++)
+    actionsOut[actions[i] as string] = decisions[i] ?? { effect: "EFFECT_DENY", policy: NO_MATCH };
   // Built in the order Cerbos's JSON lists the fields.
   const out: {
     -readonly [K in keyof CheckOutput]: CheckOutput[K];
@@ -400,11 +420,17 @@ function finish(
       : { resourceId: input.resource.id, actions: actionsOut };
   if (effectiveDerivedRoles !== undefined) out.effectiveDerivedRoles = [...effectiveDerivedRoles];
   if (validationErrors.length > 0) out.validationErrors = validationErrors;
-  if (evaluation.outputs.length > 0) out.outputs = evaluation.outputs;
+  if (evaluation.outputs !== undefined) out.outputs = evaluation.outputs;
   const evaluationErrors = evaluation.evaluationErrors();
   if (evaluationErrors !== undefined) out.evaluationErrors = evaluationErrors;
   if (explanations !== undefined) out.explanation = { actions: explanations };
   return out;
+}
+
+/** A decision as the response states it: no match is a deny. */
+function decision(effect: EffectOrNoMatch, policy: string, scope: string): ActionEffect {
+  const e = effect === "NO_MATCH" ? "EFFECT_DENY" : effect;
+  return scope !== "" ? { effect: e, policy, scope } : { effect: e, policy };
 }
 
 export function checkInput(
@@ -413,37 +439,25 @@ export function checkInput(
   ctx: EvalContext,
   explain: boolean,
 ): CheckOutput & { explanation?: CheckExplanation } {
-  const table = config.table;
   const actions = distinctActions(input.actions);
   /** Decisions by index into `actions`; unset means no decision (default deny). */
-  const effects: (EffectInfo | undefined)[] = [];
+  const decisions: (ActionEffect | undefined)[] = [];
   /** Effective derived roles in the order they were found (a Set only once there is one). */
   let effectiveDerivedRoles: Set<string> | undefined;
-  let validationErrors: ValidationError[] = [];
+  let validationErrors: ValidationError[] = NO_VALIDATION_ERRORS;
   const explanations: Record<string, ActionExplanation> | undefined = explain ? {} : undefined;
 
-  const principalScope =
-    input.principal.scope === undefined || input.principal.scope === ""
-      ? config.defaultScope
-      : input.principal.scope;
-  const resourceScope =
-    input.resource.scope === undefined || input.resource.scope === ""
-      ? config.defaultScope
-      : input.resource.scope;
-  const pScope = normalizeScope(principalScope);
-  const rScope = normalizeScope(resourceScope);
-  const principalVersion = input.principal.policyVersion || config.defaultPolicyVersion;
-  const resourceVersion = input.resource.policyVersion || config.defaultPolicyVersion;
+  const principal = input.principal;
+  const resource = input.resource;
+  const pScope = normalizeScope(principal.scope || config.defaultScope);
+  const rScope = normalizeScope(resource.scope || config.defaultScope);
+  const principalVersion = principal.policyVersion || config.defaultPolicyVersion;
+  const resourceVersion = resource.policyVersion || config.defaultPolicyVersion;
 
-  const plan = config.plans.resourcePlan(
-    resourceVersion,
-    input.resource.kind,
-    rScope,
-    input.principal.roles,
-  );
+  const plan = config.plans.resourcePlan(resourceVersion, resource.kind, rScope, principal.roles);
   const kind = plan.kind;
   const principalPlan = config.plans.principalPlan(
-    input.principal.id,
+    principal.id,
     principalVersion,
     pScope,
     resourceVersion,
@@ -451,21 +465,20 @@ export function checkInput(
   );
   const principalScopes = principalPlan.scopes;
   const resourceScopes = plan.scopes;
-  const principalKey = principalPlan.policyKey;
-  const resourceKey = plan.policyKey;
 
   const evaluation = new Evaluation(config, input, ctx);
-
-  if (principalScopes.length === 0 && resourceScopes.length === 0)
-    return finish(
+  const done = (): CheckOutput & { explanation?: CheckExplanation } =>
+    finish(
       input,
       actions,
-      effects,
+      decisions,
       evaluation,
       effectiveDerivedRoles,
       validationErrors,
       explanations,
     );
+
+  if (principalScopes.length === 0 && resourceScopes.length === 0) return done();
 
   if (resourceScopes.length > 0) {
     validationErrors = validationErrorsOf(
@@ -477,39 +490,24 @@ export function checkInput(
     );
     if (validationErrors.length > 0 && config.schemaEnforcement === "reject") {
       for (let i = 0; i < actions.length; i++)
-        effects[i] = { effect: "EFFECT_DENY", policy: resourceKey, scope: "" };
-      return finish(
-        input,
-        actions,
-        effects,
-        evaluation,
-        effectiveDerivedRoles,
-        validationErrors,
-        explanations,
-      );
+        decisions[i] = { effect: "EFFECT_DENY", policy: plan.policyKey };
+      return done();
     }
   }
 
-  const scopedPrincipalExists = principalPlan.exists;
-  const scopedResourceExists = plan.exists;
-  if (!scopedPrincipalExists && !scopedResourceExists)
-    return finish(
-      input,
-      actions,
-      effects,
-      evaluation,
-      effectiveDerivedRoles,
-      validationErrors,
-      explanations,
-    );
+  if (!principalPlan.exists && !plan.exists) return done();
 
   /** `runtime` of each resource scope (by index) whose derived roles were worked out. */
   const scopeRuntimes: (CelValue | undefined)[] = [];
-  const roles = input.principal.roles;
+  const roles = principal.roles;
+  const strict = config.strictEvaluation;
 
   for (let actionIndex = 0; actionIndex < actions.length; actionIndex++) {
     const action = actions[actionIndex] as string;
-    let actionEffect: EffectInfo = { effect: "NO_MATCH", policy: NO_MATCH, scope: "" };
+    // The action's decision so far.
+    let effect: EffectOrNoMatch = "NO_MATCH";
+    let policy = NO_MATCH;
+    let decidingScope = "";
     const traces: RuleTrace[] | undefined = explain ? [] : undefined;
     let decidedBy: RuleTrace | undefined;
 
@@ -518,21 +516,22 @@ export function checkInput(
       const isPrincipal = pt === "PRINCIPAL";
       // Without principal scopes the principal pass decides nothing and leaves no trace.
       if (isPrincipal && principalScopes.length === 0) continue;
-      const mainKey = isPrincipal ? principalKey : resourceKey;
-      const scopes = isPrincipal ? principalScopes : resourceScopes;
-      const exists = isPrincipal ? scopedPrincipalExists : scopedResourceExists;
-      actionEffect.effect = "NO_MATCH";
+      const side = isPrincipal ? principalPlan : plan;
+      const scopes = side.scopes;
+      const permissions = side.permissions;
+      const rowsByRoleAndScope = side.rowsFor(action);
+      const exists = side.exists;
+      effect = "NO_MATCH";
 
       for (let i = 0; i < roles.length; i++) {
         // Principal rules apply to every role: one pass covers them all.
         if (i > 0 && isPrincipal) break;
         const role = roles[i] as string;
         let hasAllow = false;
-        const roleEffect: EffectInfo = {
-          effect: "NO_MATCH",
-          policy: exists ? mainKey : NO_MATCH,
-          scope: "",
-        };
+        // This role's decision.
+        let roleEffect: EffectOrNoMatch = "NO_MATCH";
+        let rolePolicy = exists ? side.policyKey : NO_MATCH;
+        let roleScope = "";
         // The rule behind this role's effect (explanations only).
         let roleDecider: RuleTrace | undefined;
         let allowDecider: RuleTrace | undefined;
@@ -548,13 +547,16 @@ export function checkInput(
               let failedRoles: string[] | undefined;
               // Every derived role the scope's policy references is decided here, whatever the
               // action, and the errors of its condition are reported (as cerbos 0.55 does).
-              for (const dr of plan.derivedRoles[s] as readonly CompiledDerivedRole[]) {
-                const vars = config.strictEvaluation
+              const derivedRoles = plan.derivedRoles[s] as readonly CompiledDerivedRole[];
+              const reusable = plan.reusableDerivedRoles[s] as readonly boolean[];
+              for (let d = 0; d < derivedRoles.length; d++) {
+                const dr = derivedRoles[d] as CompiledDerivedRole;
+                const vars = strict
                   ? evaluation.variablesOf(dr.params)
                   : evaluation.nullFailedVariablesOf(dr.params);
                 const ok = evaluation.condition(dr.condition, dr.params, vars);
-                if (evaluation.errored && config.strictEvaluation)
-                  (failedRoles ??= []).push(dr.name);
+                if (reusable[d]) evaluation.rememberDerivedRole(dr, ok);
+                if (evaluation.errored && strict) (failedRoles ??= []).push(dr.name);
                 if (ok) {
                   (scopeRoles ??= []).push(dr.name);
                   (effectiveDerivedRoles ??= new Set()).add(dr.name);
@@ -574,26 +576,23 @@ export function checkInput(
           // As in cerbos 0.55, a resource scope's rules see that scope's derived roles in
           // runtime.effectiveDerivedRoles, however many scopes were visited since; principal
           // policy rules see those of the resource scope visited last (both found by experiment).
-          if (roleEffect.effect !== "NO_MATCH") break;
+          if (roleEffect !== "NO_MATCH") break;
 
-          const rows = isPrincipal ? principalPlan.rows(action, s) : plan.rows(action, i, s);
+          const rows = rowsByRoleAndScope[
+            (isPrincipal ? 0 : i) * scopes.length + s
+          ] as readonly PlanRow[];
           for (let r = 0; r < rows.length; r++) {
-            const row = rows[r] as RuleRow;
-            // A rule's variables are worked out whenever the rule is visited (errors included);
-            // a role policy rule's only when its condition is (as cerbos 0.55 does).
-            if (!row.fromRolePolicy) evaluation.variablesOf(row.params);
+            const row = rows[r] as PlanRow;
+            if (row.visitParams !== undefined) evaluation.variablesOf(row.visitParams);
             let satisfied: boolean;
             let errors: string[] | undefined;
             // A row without conditions holds: nothing to evaluate or remember.
-            const cached =
-              row.condition === undefined && row.derivedRole?.condition === undefined
-                ? true
-                : evaluation.conditionResult(row.evaluationKey);
+            const cached = row.unconditional ? true : evaluation.conditionResult(row.evaluationKey);
             if (cached !== undefined) {
               satisfied = cached;
             } else {
               if (explain) errors = evaluation.currentErrors = [];
-              const result = evaluateRow(evaluation, row);
+              const result = evaluateRow(evaluation, row, explain);
               evaluation.currentErrors = undefined;
               evaluation.setConditionResult(row.evaluationKey, result);
               if (result === "skipped") {
@@ -602,10 +601,12 @@ export function checkInput(
               }
               satisfied = result === "satisfied";
             }
-            if (config.strictEvaluation && evaluation.conditionFailed(row.evaluationKey)) {
+            if (strict && evaluation.conditionFailed(row.evaluationKey)) {
               // Strict evaluation: a rule that cannot be evaluated denies the action outright,
               // whatever its effect, in the name of its own policy and scope (as cerbos 0.55 does).
-              actionEffect = { effect: "EFFECT_DENY", policy: row.origin.key, scope: row.scope };
+              effect = "EFFECT_DENY";
+              policy = row.row.origin.key;
+              decidingScope = row.row.scope;
               if (explain) decidedBy = trace(pt, scope, role, row, false, errors);
               break kindsLoop;
             }
@@ -613,67 +614,63 @@ export function checkInput(
             if (t) traces?.push(t);
 
             if (satisfied) {
-              if (row.output?.ruleActivated)
-                evaluation.output(row, row.output.ruleActivated, action);
+              if (row.ruleActivated !== undefined)
+                evaluation.output(row, row.ruleActivated, action);
               if (row.effect === "EFFECT_ALLOW") {
                 hasAllow = true;
                 allowDecider ??= t;
               }
               if (row.effect === "EFFECT_DENY") {
-                roleEffect.effect = "EFFECT_DENY";
-                roleEffect.scope = scope;
+                roleEffect = "EFFECT_DENY";
+                roleScope = scope;
                 // The implicit DENY of a role policy is attributed to that role policy.
-                if (row.fromRolePolicy) roleEffect.policy = row.origin.key;
+                if (row.fromRolePolicy) rolePolicy = row.row.origin.key;
                 roleDecider = t;
                 break scopesLoop;
               } else if (row.noMatchForScopePermissions) {
-                roleEffect.policy = NO_MATCH_FOR_SCOPE_PERMISSIONS;
-                roleEffect.scope = scope;
+                rolePolicy = NO_MATCH_FOR_SCOPE_PERMISSIONS;
+                roleScope = scope;
               }
-            } else if (row.output?.conditionNotMet) {
-              evaluation.output(row, row.output.conditionNotMet, action);
+            } else if (row.conditionNotMet !== undefined) {
+              evaluation.output(row, row.conditionNotMet, action);
             }
           }
 
           if (hasAllow) {
-            const permissions = table.scopePermissions(scope);
-            if (permissions === "SCOPE_PERMISSIONS_REQUIRE_PARENTAL_CONSENT_FOR_ALLOWS") {
+            const scopePermissions = permissions[s];
+            if (scopePermissions === "SCOPE_PERMISSIONS_REQUIRE_PARENTAL_CONSENT_FOR_ALLOWS") {
               hasAllow = false;
-            } else if (permissions === "SCOPE_PERMISSIONS_OVERRIDE_PARENT") {
-              roleEffect.effect = "EFFECT_ALLOW";
-              roleEffect.scope = scope;
+            } else if (scopePermissions === "SCOPE_PERMISSIONS_OVERRIDE_PARENT") {
+              roleEffect = "EFFECT_ALLOW";
+              roleScope = scope;
               roleDecider = allowDecider;
               break scopesLoop;
             }
           }
         }
 
-        if (actionEffect.effect === "NO_MATCH") {
-          actionEffect = copyEffect(roleEffect);
-          decidedBy = roleDecider;
-        }
-        if (roleEffect.effect === "EFFECT_ALLOW") {
-          actionEffect = copyEffect(roleEffect);
-          decidedBy = roleDecider;
-          break;
-        } else if (
-          roleEffect.effect === "EFFECT_DENY" &&
-          actionEffect.policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
-          roleEffect.policy !== NO_MATCH_FOR_SCOPE_PERMISSIONS
+        if (
+          effect === "NO_MATCH" ||
+          roleEffect === "EFFECT_ALLOW" ||
+          (roleEffect === "EFFECT_DENY" &&
+            policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
+            rolePolicy !== NO_MATCH_FOR_SCOPE_PERMISSIONS)
         ) {
-          actionEffect = copyEffect(roleEffect);
+          effect = roleEffect;
+          policy = rolePolicy;
+          decidingScope = roleScope;
           decidedBy = roleDecider;
         }
+        if (roleEffect === "EFFECT_ALLOW") break;
       }
-      if (actionEffect.effect === "EFFECT_ALLOW" || actionEffect.effect === "EFFECT_DENY") break;
+      if (effect === "EFFECT_ALLOW" || effect === "EFFECT_DENY") break;
     }
-    if (actionEffect.effect === "NO_MATCH") actionEffect.effect = "EFFECT_DENY";
-    effects[actionIndex] = actionEffect;
+    decisions[actionIndex] = decision(effect, policy, decidingScope);
     if (explanations !== undefined) {
       explanations[action] = {
-        effect: actionEffect.effect,
-        policy: actionEffect.policy,
-        ...(actionEffect.scope !== "" ? { scope: actionEffect.scope } : {}),
+        effect: effect === "NO_MATCH" ? "EFFECT_DENY" : effect,
+        policy,
+        ...(decidingScope !== "" ? { scope: decidingScope } : {}),
         // Copies: the plan's arrays are shared between checks.
         principalScopes: [...principalScopes],
         resourceScopes: [...resourceScopes],
@@ -682,15 +679,7 @@ export function checkInput(
       };
     }
   }
-  return finish(
-    input,
-    actions,
-    effects,
-    evaluation,
-    effectiveDerivedRoles,
-    validationErrors,
-    explanations,
-  );
+  return done();
 }
 
 /**
@@ -698,10 +687,13 @@ export function checkInput(
  * derived role that does not hold skips the row. `errored` means a condition failed to
  * evaluate (it also counts as not matching, but strict evaluation treats it specially).
  */
-function evaluateRow(evaluation: Evaluation, row: RuleRow): RowResult {
+function evaluateRow(evaluation: Evaluation, row: PlanRow, explain: boolean): RowResult {
   const strict = evaluation.config.strictEvaluation;
-  if (row.derivedRole?.condition) {
-    const ok = evaluation.condition(row.derivedRole.condition, row.derivedRole.params);
+  const dr = row.derivedRole;
+  if (dr?.condition) {
+    // Explanations list each rule's own errors, so they evaluate the derived role again.
+    const reused = explain ? undefined : evaluation.derivedRoleResult(dr);
+    const ok = reused ?? evaluation.condition(dr.condition, dr.params);
     if (evaluation.errored && strict) return "errored";
     if (!ok) return "skipped";
   }
@@ -714,10 +706,11 @@ function trace(
   pt: QueryKind,
   scope: string,
   role: string,
-  row: RuleRow,
+  planRow: PlanRow,
   matched: boolean,
   errors: string[] | undefined,
 ): RuleTrace {
+  const row = planRow.row;
   return {
     policyKind: pt,
     scope,

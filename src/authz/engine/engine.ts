@@ -6,7 +6,7 @@ import type { EvalContext } from "../cel/library.ts";
 import { CelTimestamp } from "../cel/value.ts";
 import type { JsonValue } from "../policy/model.ts";
 import { PlanCache } from "./check-plan.ts";
-import { checkInput, type CheckConfig } from "./check.ts";
+import { CheckMemory, checkInput, type CheckConfig } from "./check.ts";
 import type { CheckExplanation } from "./explanation.ts";
 import type { CheckInput, CheckOutput } from "./types.ts";
 import { VariablesMap } from "./variables-map.ts";
@@ -54,24 +54,38 @@ export function createEngine(policySet: CompiledPolicySet, options: EngineOption
     schemaEnforcement: options.schemaEnforcement ?? "none",
     globals: new VariablesMap(options.globals ?? {}),
     plans: new PlanCache(policySet.internal.ruleTable, lenientScopeSearch),
+    memory: new CheckMemory(),
   };
   return {
     check(inputs, opts = {}) {
-      // The clock is read on first use only (and then fixed for the whole call), so callers can
-      // tell whether any condition looked at it.
-      let fixed: CelTimestamp | undefined;
-      const ctx: EvalContext = {
-        now: () => {
-          if (fixed === undefined) {
-            const ms = opts.now ? opts.now() : Date.now();
-            const seconds = Math.floor(ms / 1000);
-            fixed = new CelTimestamp(seconds, Math.round((ms - seconds * 1000) * 1e6));
-          }
-          return fixed;
-        },
-      };
+      const ctx = new CheckContext(opts.now);
       const explain = opts.explain === true;
-      return inputs.map((input) => checkInput(config, input, ctx, explain));
+      const out: CheckResult[] = new Array<CheckResult>(inputs.length);
+      for (let i = 0; i < inputs.length; i++)
+        out[i] = checkInput(config, inputs[i] as CheckInput, ctx, explain);
+      return out;
     },
   };
+}
+
+/**
+ * The clock of one `check` call: read on first use only and then fixed for the whole call, so
+ * every `now()` of the call agrees and callers can tell whether any condition looked at it.
+ */
+class CheckContext implements EvalContext {
+  readonly #clock: (() => number) | undefined;
+  #fixed: CelTimestamp | undefined;
+
+  constructor(clock: (() => number) | undefined) {
+    this.#clock = clock;
+  }
+
+  now(): CelTimestamp {
+    if (this.#fixed === undefined) {
+      const ms = this.#clock ? this.#clock() : Date.now();
+      const seconds = Math.floor(ms / 1000);
+      this.#fixed = new CelTimestamp(seconds, Math.round((ms - seconds * 1000) * 1e6));
+    }
+    return this.#fixed;
+  }
 }

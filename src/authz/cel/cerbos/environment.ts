@@ -164,20 +164,27 @@ export interface CerbosConditionInput {
 
 const EMPTY: Attributes = Object.freeze({});
 
+type EntityInput = {
+  readonly attr?: CelValue;
+  readonly policyVersion?: string;
+  readonly scope?: string;
+};
+
 /**
  * A message value (request, principal, resource, runtime) as conditions see it: its fields under
  * their JSON names, each also readable under its proto (snake_case) name, as in Cerbos, while
  * iteration, `size` and JSON conversion see each field once. A host map rather than a plain
  * object with a non-enumerable alias property: defining such a property on every request's
- * objects was the largest single cost of a check. Each message type is a small class whose
- * `get` is a switch, so field reads in conditions stay cheap.
+ * objects was the largest single cost of a check. Each message wraps the request's own object
+ * (one field to set per check) and answers field reads from it; what every instance of a type
+ * shares (`celMapLike`, the field names) lives on the prototype.
  */
 abstract class CerbosMessage implements CelMapLike {
-  readonly celMapLike = true as const;
+  declare readonly celMapLike: true;
   /** JSON names in Cerbos's order. */
-  abstract readonly fieldNames: readonly string[];
+  declare readonly fieldNames: readonly string[];
   /** JSON and proto names. */
-  abstract readonly allNames: readonly string[];
+  declare readonly allNames: readonly string[];
   abstract get(key: string): CelValue | undefined;
 
   has(key: string): boolean {
@@ -193,97 +200,90 @@ abstract class CerbosMessage implements CelMapLike {
   }
 }
 
-/** What principals and resources share: attributes, policy version and scope. */
-abstract class EntityMessage extends CerbosMessage {
-  readonly attr: CelValue;
-  readonly policyVersion: string;
-  readonly scope: string;
+/** Sets what every instance of a message type shares on its prototype. */
+function describeMessage(
+  cls: { prototype: CerbosMessage },
+  fieldNames: readonly string[],
+  aliases: readonly string[],
+): void {
+  Object.defineProperties(cls.prototype, {
+    celMapLike: { value: true },
+    fieldNames: { value: Object.freeze([...fieldNames]) },
+    allNames: { value: Object.freeze([...fieldNames, ...aliases]) },
+  });
+}
 
-  constructor(e: {
-    readonly attr?: CelValue;
-    readonly policyVersion?: string;
-    readonly scope?: string;
-  }) {
-    super();
-    this.attr = e.attr ?? EMPTY;
-    this.policyVersion = e.policyVersion ?? "";
-    this.scope = e.scope ?? "";
-  }
-
-  protected sharedField(key: string): CelValue | undefined {
-    switch (key) {
-      case "attr":
-        return this.attr;
-      case "policyVersion":
-      case "policy_version":
-        return this.policyVersion;
-      case "scope":
-        return this.scope;
-      default:
-        return undefined;
-    }
+/** The fields principals and resources share: attributes, policy version and scope. */
+function entityField(e: EntityInput, key: string): CelValue | undefined {
+  switch (key) {
+    case "attr":
+      return e.attr ?? EMPTY;
+    case "policyVersion":
+    case "policy_version":
+      return e.policyVersion ?? "";
+    case "scope":
+      return e.scope ?? "";
+    default:
+      return undefined;
   }
 }
 
-const PRINCIPAL_FIELDS = Object.freeze(["id", "roles", "attr", "policyVersion", "scope"]);
-const PRINCIPAL_NAMES = Object.freeze([...PRINCIPAL_FIELDS, "policy_version"]);
-
-class PrincipalMessage extends EntityMessage {
-  readonly fieldNames = PRINCIPAL_FIELDS;
-  readonly allNames = PRINCIPAL_NAMES;
-  readonly id: string;
-  readonly roles: readonly string[];
+class PrincipalMessage extends CerbosMessage {
+  readonly #p: CerbosConditionInput["principal"];
 
   constructor(p: CerbosConditionInput["principal"]) {
-    super(p);
-    this.id = p.id;
-    this.roles = p.roles;
+    super();
+    this.#p = p;
   }
 
   get(key: string): CelValue | undefined {
-    if (key === "id") return this.id;
-    if (key === "roles") return this.roles;
-    return this.sharedField(key);
+    if (key === "id") return this.#p.id;
+    if (key === "roles") return this.#p.roles;
+    return entityField(this.#p, key);
   }
 }
+describeMessage(
+  PrincipalMessage,
+  ["id", "roles", "attr", "policyVersion", "scope"],
+  ["policy_version"],
+);
 
-const RESOURCE_FIELDS = Object.freeze(["kind", "id", "attr", "policyVersion", "scope"]);
-const RESOURCE_NAMES = Object.freeze([...RESOURCE_FIELDS, "policy_version"]);
-
-class ResourceMessage extends EntityMessage {
-  readonly fieldNames = RESOURCE_FIELDS;
-  readonly allNames = RESOURCE_NAMES;
-  readonly kind: string;
-  readonly id: string;
+class ResourceMessage extends CerbosMessage {
+  readonly #r: CerbosConditionInput["resource"];
 
   constructor(r: CerbosConditionInput["resource"]) {
-    super(r);
-    this.kind = r.kind;
-    this.id = r.id;
+    super();
+    this.#r = r;
   }
 
   get(key: string): CelValue | undefined {
-    if (key === "kind") return this.kind;
-    if (key === "id") return this.id;
-    return this.sharedField(key);
+    if (key === "kind") return this.#r.kind;
+    if (key === "id") return this.#r.id;
+    return entityField(this.#r, key);
   }
 }
-
-const REQUEST_FIELDS = Object.freeze(["principal", "resource", "auxData"]);
-const REQUEST_NAMES = Object.freeze([...REQUEST_FIELDS, "aux_data"]);
+describeMessage(
+  ResourceMessage,
+  ["kind", "id", "attr", "policyVersion", "scope"],
+  ["policy_version"],
+);
 
 class RequestMessage extends CerbosMessage {
-  readonly fieldNames = REQUEST_FIELDS;
-  readonly allNames = REQUEST_NAMES;
   readonly principal: PrincipalMessage;
   readonly resource: ResourceMessage;
-  readonly auxData: CelValue;
+  readonly #auxData: CerbosConditionInput["auxData"];
+  /** `auxData` as conditions see it, built when first read. */
+  #aux: CelMapValue | undefined;
 
-  constructor(principal: PrincipalMessage, resource: ResourceMessage, auxData: CelValue) {
+  constructor(
+    principal: PrincipalMessage,
+    resource: ResourceMessage,
+    auxData: CerbosConditionInput["auxData"],
+  ) {
     super();
     this.principal = principal;
     this.resource = resource;
-    this.auxData = auxData;
+    this.#auxData = auxData;
   }
 
   get(key: string): CelValue | undefined {
@@ -294,19 +294,27 @@ class RequestMessage extends CerbosMessage {
         return this.resource;
       case "auxData":
       case "aux_data":
-        return this.auxData;
+        return (this.#aux ??= auxDataValue(this.#auxData));
       default:
         return undefined;
     }
   }
 }
+describeMessage(RequestMessage, ["principal", "resource", "auxData"], ["aux_data"]);
 
-const RUNTIME_FIELDS = Object.freeze(["effectiveDerivedRoles"]);
-const RUNTIME_NAMES = Object.freeze([...RUNTIME_FIELDS, "effective_derived_roles"]);
+/** `request.auxData`: the token's claims, and named tokens' claims (empty maps when absent). */
+function auxDataValue(auxData: CerbosConditionInput["auxData"]): CelMapValue {
+  let jwts: Record<string, CelValue> | Attributes = EMPTY;
+  if (auxData?.jwts !== undefined) {
+    const named: Record<string, CelValue> = {};
+    for (const [name, token] of Object.entries(auxData.jwts))
+      named[name] = { claims: token.claims ?? EMPTY };
+    jwts = named;
+  }
+  return { jwt: auxData?.jwt ?? EMPTY, jwts };
+}
 
 class RuntimeMessage extends CerbosMessage {
-  readonly fieldNames = RUNTIME_FIELDS;
-  readonly allNames = RUNTIME_NAMES;
   readonly effectiveDerivedRoles: readonly string[];
 
   constructor(effectiveDerivedRoles: readonly string[]) {
@@ -320,6 +328,7 @@ class RuntimeMessage extends CerbosMessage {
       : undefined;
   }
 }
+describeMessage(RuntimeMessage, ["effectiveDerivedRoles"], ["effective_derived_roles"]);
 
 /** `request`, `P` and `R` of one request: what the engine builds once per checked resource. */
 export interface CerbosRequestValues {
@@ -340,15 +349,7 @@ export function cerbosRequestValues(
 ): CerbosRequestValues {
   const P = new PrincipalMessage(principal);
   const R = new ResourceMessage(resource);
-  let jwts: Record<string, CelValue> | Attributes = EMPTY;
-  if (auxData?.jwts !== undefined) {
-    const named: Record<string, CelValue> = {};
-    for (const [name, token] of Object.entries(auxData.jwts))
-      named[name] = { claims: token.claims ?? EMPTY };
-    jwts = named;
-  }
-  const aux: CelMapValue = { jwt: auxData?.jwt ?? EMPTY, jwts };
-  const request = new RequestMessage(P, R, aux);
+  const request = new RequestMessage(P, R, auxData);
   return { request, P, R };
 }
 

@@ -12,9 +12,10 @@ const INT64_MIN = -(1n << 63n);
 const NANOS = 1_000_000_000n;
 
 function clock(ctx: unknown): CelTimestamp | CelError {
-  const now = (ctx as Partial<EvalContext> | undefined)?.now;
-  if (typeof now !== "function") return new CelError("now() called without an evaluation context");
-  return now();
+  const context = ctx as Partial<EvalContext> | undefined;
+  if (typeof context?.now !== "function")
+    return new CelError("now() called without an evaluation context");
+  return context.now();
 }
 
 /** Go's Time.Sub: the difference in nanoseconds, saturated to the int64 range. */
