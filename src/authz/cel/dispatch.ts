@@ -4,6 +4,7 @@
 
 import type { CallResolution } from "./checker.ts";
 import type { EvalContext, Overload } from "./library.ts";
+import { celEquals } from "./equality.ts";
 import { runtimeTypeName } from "./maps.ts";
 import { valueMatches } from "./type-rules.ts";
 import type { CelType } from "./types.ts";
@@ -164,8 +165,32 @@ function dispatchNonStrict(
   };
 }
 
+/**
+ * `==` and `!=`, the commonest calls in conditions: strings, booleans and null (what request
+ * attributes mostly hold) compare with `===` before falling back to CEL's full equality.
+ */
+function dispatchEquality(args: Evaluator[], negate: boolean): Evaluator {
+  const a0 = args[0]!;
+  const a1 = args[1]!;
+  return (b, l, c) => {
+    const x = a0(b, l, c);
+    if (x instanceof CelError) return x;
+    const y = a1(b, l, c);
+    if (typeof x === "string" || typeof x === "boolean" || x === null) {
+      if (x === y) return !negate;
+      if (typeof y !== "object" || y === null) return negate;
+    }
+    if (y instanceof CelError) return y;
+    return celEquals(x, y) !== negate;
+  };
+}
+
 export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
   const n = args.length;
+  if (n === 2 && res.overloads.length === 1) {
+    const id = res.overloads[0]!.id;
+    if (id === "equals" || id === "not_equals") return dispatchEquality(args, id === "not_equals");
+  }
   if (res.overloads.some((o) => o.nonStrict === true)) {
     return dispatchNonStrict(res, formalsOf(res), args);
   }

@@ -17,6 +17,7 @@ import { principalPolicyKey, resourcePolicyKey, sanitizeName } from "../compile/
 import { matchesGlob } from "../ruletable/glob.ts";
 import type { RuleRow } from "../ruletable/rule-row.ts";
 import type { RuleTable } from "../ruletable/rule-table.ts";
+import type { ActionEffect } from "./types.ts";
 
 /**
  * Request-derived keys are unbounded; so is a cache keyed by them unless capped. At most
@@ -67,6 +68,19 @@ export class PlanRow {
   }
 }
 
+/** A policy's ALLOW and DENY without a scope, as responses state them. */
+export interface SharedDecisions {
+  readonly allow: ActionEffect;
+  readonly deny: ActionEffect;
+}
+
+function sharedDecisions(policy: string): SharedDecisions {
+  return Object.freeze({
+    allow: Object.freeze({ effect: "EFFECT_ALLOW", policy }),
+    deny: Object.freeze({ effect: "EFFECT_DENY", policy }),
+  });
+}
+
 /** One PlanRow per rule table row, shared by every plan that reaches it. */
 const planRows = new WeakMap<RuleRow, PlanRow>();
 
@@ -106,6 +120,8 @@ export class ResourcePlan {
   readonly scopes: readonly string[];
   /** The policy named in decisions (empty when no scope has resource policies). */
   readonly policyKey: string;
+  /** The decisions naming `policyKey` and no scope, shared by every check (frozen). */
+  readonly decisions: SharedDecisions;
   /** Whether any consulted scope has a resource policy (or role policy) for the kind. */
   readonly exists: boolean;
   /** Per consulted scope: derived roles of the scope's policy whose parent roles the principal has. */
@@ -140,6 +156,7 @@ export class ResourcePlan {
       this.scopes.length > 0
         ? resourcePolicyKey(requestKind, version, this.scopes[0] as string)
         : "";
+    this.decisions = sharedDecisions(this.policyKey);
     this.exists = table.resourceExists(version, kind, this.scopes);
     this.permissions = this.scopes.map((s) => table.scopePermissions(s));
     this.#parentRoles = roles.map((role) => table.withParentRoles(scope, [role]));
@@ -194,6 +211,8 @@ export class PrincipalPlan {
   /** Scopes to consult, nearest first (none when the set has no principal policies there). */
   readonly scopes: readonly string[];
   readonly policyKey: string;
+  /** The decisions naming `policyKey` and no scope, shared by every check (frozen). */
+  readonly decisions: SharedDecisions;
   /** Whether any consulted scope has a principal policy (of any principal, as in Cerbos). */
   readonly exists: boolean;
   /** Per consulted scope: its scope permissions. */
@@ -224,6 +243,7 @@ export class PrincipalPlan {
       this.scopes.length > 0
         ? principalPolicyKey(principalId, version, this.scopes[0] as string)
         : "";
+    this.decisions = sharedDecisions(this.policyKey);
     this.exists = this.scopes.length > 0 && table.principalExists(version, this.scopes);
     this.permissions = this.scopes.map((s) => table.scopePermissions(s));
   }

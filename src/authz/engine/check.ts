@@ -29,7 +29,7 @@ import type {
   OutputEntry,
   ValidationError,
 } from "./types.ts";
-import type { PlanCache, PlanRow } from "./check-plan.ts";
+import type { PlanCache, PlanRow, SharedDecisions } from "./check-plan.ts";
 import { CheckClock, type StampedSlots } from "./check-scratch.ts";
 import { FailedRuntime } from "./failed-runtime.ts";
 import { EMPTY_VARIABLES, VariablesMap } from "./variables-map.ts";
@@ -410,7 +410,7 @@ function finish(
 ): CheckOutput & { explanation?: CheckExplanation } {
   const actionsOut: Record<string, ActionEffect> = {};
   for (let i = 0; i < actions.length; i++)
-    actionsOut[actions[i] as string] = decisions[i] ?? { effect: "EFFECT_DENY", policy: NO_MATCH };
+    actionsOut[actions[i] as string] = decisions[i] ?? NO_MATCH_DENY;
   // Built in the order Cerbos's JSON lists the fields.
   const out: {
     -readonly [K in keyof CheckOutput]: CheckOutput[K];
@@ -427,10 +427,31 @@ function finish(
   return out;
 }
 
-/** A decision as the response states it: no match is a deny. */
-function decision(effect: EffectOrNoMatch, policy: string, scope: string): ActionEffect {
+/** The decision for the default deny, shared by every check. */
+const NO_MATCH_DENY: ActionEffect = Object.freeze({ effect: "EFFECT_DENY", policy: NO_MATCH });
+
+/**
+ * A decision as the response states it (no match is a deny). The commonest ones, naming a
+ * plan's policy and no scope, are shared frozen objects rather than allocated per action.
+ */
+function decision(
+  effect: EffectOrNoMatch,
+  policy: string,
+  scope: string,
+  resourceDecisions: SharedDecisions,
+  principalDecisions: SharedDecisions,
+): ActionEffect {
   const e = effect === "NO_MATCH" ? "EFFECT_DENY" : effect;
-  return scope !== "" ? { effect: e, policy, scope } : { effect: e, policy };
+  if (scope !== "") return { effect: e, policy, scope };
+  if (policy === NO_MATCH && e === "EFFECT_DENY") return NO_MATCH_DENY;
+  const d =
+    policy === resourceDecisions.allow.policy
+      ? resourceDecisions
+      : policy === principalDecisions.allow.policy
+        ? principalDecisions
+        : undefined;
+  if (d !== undefined) return e === "EFFECT_ALLOW" ? d.allow : d.deny;
+  return { effect: e, policy };
 }
 
 export function checkInput(
@@ -665,7 +686,13 @@ export function checkInput(
       }
       if (effect === "EFFECT_ALLOW" || effect === "EFFECT_DENY") break;
     }
-    decisions[actionIndex] = decision(effect, policy, decidingScope);
+    decisions[actionIndex] = decision(
+      effect,
+      policy,
+      decidingScope,
+      plan.decisions,
+      principalPlan.decisions,
+    );
     if (explanations !== undefined) {
       explanations[action] = {
         effect: effect === "NO_MATCH" ? "EFFECT_DENY" : effect,

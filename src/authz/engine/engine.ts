@@ -34,6 +34,10 @@ export interface CheckOptions {
   readonly explain?: boolean;
 }
 
+/**
+ * One input's answer. Treat it as immutable: the commonest per-action decisions are frozen
+ * objects shared between checks.
+ */
 export interface CheckResult extends CheckOutput {
   readonly explanation?: CheckExplanation;
 }
