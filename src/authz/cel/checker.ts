@@ -159,7 +159,7 @@ class Checker {
         if (msg === undefined)
           return this.error(`undeclared reference to '${name}' (in container '')`, e.offset);
         for (const f of e.fields) {
-          const ft = msg.fields[f.name];
+          const ft = Object.hasOwn(msg.fields, f.name) ? msg.fields[f.name] : undefined;
           if (ft === undefined) {
             this.error(`undefined field '${f.name}'`, f.offset);
             continue;
@@ -267,8 +267,10 @@ class Checker {
         return operand.value;
       case "message": {
         const msg = this.env.messages.get(operand.name);
-        if (msg?.dynamicFields === true) return msg.fields[field] ?? DYN;
-        const ft = msg?.fields[field];
+        // Own fields only: `C.constructor` names a field, not Object.prototype's member.
+        const declared = msg !== undefined && Object.hasOwn(msg.fields, field);
+        if (msg?.dynamicFields === true) return declared ? (msg.fields[field] as CelType) : DYN;
+        const ft = declared ? msg.fields[field] : undefined;
         if (ft === undefined) return this.error(`undefined field '${field}'`, offset);
         return ft;
       }

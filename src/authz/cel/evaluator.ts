@@ -13,7 +13,7 @@ import {
   selectOptional,
   testField,
 } from "./access.ts";
-import type { ComprehensionNode, CallNode, Expr, SelectNode } from "./ast.ts";
+import type { ComprehensionNode, CallNode, Expr, LiteralNode, SelectNode } from "./ast.ts";
 import type { CheckResult } from "./checker.ts";
 import type { Overload } from "./library.ts";
 import { dispatch, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
@@ -47,12 +47,38 @@ export interface CompiledProgram {
   readonly run: Evaluator;
   /** Number of comprehension slots the evaluation needs. */
   readonly slots: number;
+  /** The value of an expression that folded whole at compile time (it reads nothing at run time). */
+  readonly constant?: CelResult;
 }
 
-export function compileProgram(expr: Expr, checked: CheckResult): CompiledProgram {
-  const c = new Compiler(checked);
+/**
+ * Values of fields of declared variables fixed before evaluation, keyed by qualified name
+ * (`C.minLevel`, read as `C.minLevel`, `has(C.minLevel)` or `C.?minLevel`). Their reads become
+ * literals, so subtrees over them fold; fields not listed are read from the bindings at run
+ * time as usual.
+ */
+export type KnownValues = ReadonlyMap<string, CelValue>;
+
+const NOTHING_KNOWN: KnownValues = new Map();
+
+export function compileProgram(
+  expr: Expr,
+  checked: CheckResult,
+  known: KnownValues = NOTHING_KNOWN,
+): CompiledProgram {
+  const c = new Compiler(checked, known);
   const run = c.compile(expr);
-  return { run, slots: c.slotCount };
+  if (expr.kind !== "literal" && !c.isFoldable(expr, new Set())) return { run, slots: c.slotCount };
+  try {
+    // Folded already: this returns the value computed once (or a fresh empty list or map).
+    return {
+      run,
+      slots: c.slotCount,
+      constant: run({}, new Array<CelResult>(c.slotCount), undefined),
+    };
+  } catch {
+    return { run, slots: c.slotCount };
+  }
 }
 
 /** The CEL type name a type denotes as a value (`type(1) == int`). */
@@ -77,12 +103,33 @@ export function typeValueName(t: CelType): string {
 
 class Compiler {
   readonly checked: CheckResult;
+  readonly known: KnownValues;
   slotCount = 0;
   /** Comprehension variable name -> slot, innermost last. */
   readonly scopes: Map<string, number>[] = [];
 
-  constructor(checked: CheckResult) {
+  constructor(checked: CheckResult, known: KnownValues) {
     this.checked = checked;
+    this.known = known;
+  }
+
+  /** The known value of `x.field` where `x` is a declared (not comprehension) variable. */
+  knownField(e: SelectNode): CelValue | undefined {
+    return this.knownOf(e.operand, e.field);
+  }
+
+  /** The known value of `x["field"]` or `x[?"field"]`, as for `knownField`. */
+  knownIndex(e: CallNode): CelValue | undefined {
+    if (e.fn !== "_[_]" && e.fn !== "_[?_]") return undefined;
+    const key = e.args[1];
+    if (key?.kind !== "literal" || typeof key.value !== "string") return undefined;
+    return this.knownOf(e.args[0]!, key.value);
+  }
+
+  knownOf(operand: Expr, field: string): CelValue | undefined {
+    if (operand.kind !== "ident" || this.known.size === 0) return undefined;
+    const r = this.checked.resolutions.get(operand.id);
+    return r?.kind === "global" ? this.known.get(`${r.name}.${field}`) : undefined;
   }
 
   slotOf(name: string): number | undefined {
@@ -124,6 +171,7 @@ class Compiler {
       case "select": {
         const r = this.checked.resolutions.get(e.id);
         if (r !== undefined) return r.kind === "type";
+        if (this.knownField(e) !== undefined) return true;
         return this.isFoldable(e.operand, bound);
       }
       case "call": {
@@ -134,7 +182,8 @@ class Compiler {
         )
           return false;
         if (e.target !== undefined && !this.isFoldable(e.target, bound)) return false;
-        return e.args.every((a) => this.isFoldable(a, bound));
+        const knownOperand = this.knownIndex(e) !== undefined;
+        return e.args.every((a, i) => (i === 0 && knownOperand) || this.isFoldable(a, bound));
       }
       case "list":
         return e.elements.every((x) => this.isFoldable(x, bound));
@@ -221,7 +270,8 @@ class Compiler {
   compileSelect(e: SelectNode): Evaluator {
     const r = this.checked.resolutions.get(e.id);
     if (r !== undefined) return this.compileName(e.id, r.kind === "global" ? r.name : e.field);
-    const operand = this.compile(e.operand);
+    const known = this.knownField(e);
+    const operand = known === undefined ? this.compile(e.operand) : holderOf(e.field, known);
     const field = e.field;
     const operandType = this.checked.types.get(e.operand.id);
     const isMessage = operandType?.kind === "message" && !this.checked.dynamicSelects.has(e.id);
@@ -416,7 +466,12 @@ class Compiler {
   }
 
   compileCall(e: CallNode): Evaluator {
-    const args = e.args.map((a) => this.compile(a));
+    const known = this.knownIndex(e);
+    const args = e.args.map((a, i) =>
+      i === 0 && known !== undefined
+        ? holderOf((e.args[1] as LiteralNode).value as string, known)
+        : this.compile(a),
+    );
     switch (e.fn) {
       case "_&&_":
         return logic(args[0]!, args[1]!, false);
@@ -486,6 +541,15 @@ class Compiler {
     }
     return call;
   }
+}
+
+/**
+ * The operand of a known field: a map holding just that field, so that every form of access
+ * (select, presence test, optional select, index) answers as it would on the bindings' map.
+ */
+function holderOf(field: string, value: CelValue): Evaluator {
+  const holder = new Map<CelMapKey, CelValue>([[field, value]]);
+  return () => holder;
 }
 
 function setMapKey(map: Map<CelMapKey, CelValue>, k: CelMapKey, v: CelValue): void {

@@ -4,7 +4,7 @@
 
 import { checkExpression } from "./checker.ts";
 import { buildEnvironment, type Environment } from "./environment.ts";
-import { compileProgram } from "./evaluator.ts";
+import { compileProgram, type KnownValues } from "./evaluator.ts";
 import type { CelLibrary, EvalContext, MessageDecl } from "./library.ts";
 import { parseCel } from "./parser.ts";
 export { isReservedWord } from "./parser.ts";
@@ -14,6 +14,7 @@ import type { CelType } from "./types.ts";
 import { CelError, type CelResult, type CelValue } from "./value.ts";
 
 export { formatCelValue, toJsonValue } from "./format.ts";
+export type { KnownValues } from "./evaluator.ts";
 export { T, type CelType } from "./types.ts";
 export type { CelLibrary, EvalContext, FunctionDecl, MessageDecl, Overload } from "./library.ts";
 export {
@@ -86,6 +87,13 @@ export interface CompiledExpression {
   readonly resultType: CelType;
   /** Every select chain rooted at a declared identifier, e.g. `V.x.y` -> ["V","x","y"]; `variables["x"]` -> ["variables","x"]. */
   readonly references: readonly (readonly string[])[];
+  /** The chains of `references` still read from the bindings: those not known at compile time. */
+  readonly runtimeReferences: readonly (readonly string[])[];
+  /**
+   * The value, when the expression read only literals and known values and so folded whole at
+   * compile time: `evaluate` returns it whatever the bindings.
+   */
+  readonly constant?: CelResult;
   /** Never throws for user errors: they come back as CelError values. */
   evaluate(bindings: Readonly<Record<string, CelValue>>, ctx?: EvalContext): CelResult;
 }
@@ -105,9 +113,19 @@ function position(source: string, offset: number): { line: number; column: numbe
   return { line, column: [...source.slice(start, offset)].length + 1 };
 }
 
+export interface CompileOptions {
+  /**
+   * Values of fields of declared variables fixed before evaluation, by qualified name
+   * (`C.minLevel`): their reads become literals and subtrees over them fold. Fields not listed
+   * are read from the bindings.
+   */
+  readonly known?: KnownValues;
+}
+
 export function compileExpression(
   env: CelEnvironment,
   source: string,
+  options: CompileOptions = {},
 ): { readonly expression?: CompiledExpression; readonly issues: readonly CelIssue[] } {
   const toIssue = (i: { message: string; offset: number }): CelIssue => ({
     message: i.message,
@@ -129,13 +147,24 @@ export function compileExpression(
       .map(toIssue);
     return { issues };
   }
-  const program = compileProgram(parsed.expr, checked);
+  const known = options.known;
+  const program = compileProgram(parsed.expr, checked, known);
   const run = program.run;
   const slots = program.slots;
+  const references = collectReferences(parsed.expr, checked);
+  // A chain is read from the bindings unless its first field is known: the compiler replaces
+  // every read of such a field (`C.x`, `has(C.x)`, `C.?x`, `C["x"]`).
+  const runtimeReferences =
+    known === undefined || known.size === 0
+      ? references
+      : references.filter((chain) => chain.length < 2 || !known.has(`${chain[0]}.${chain[1]}`));
+  const common = { source, resultType: checked.resultType, references, runtimeReferences };
+  if (Object.hasOwn(program, "constant")) {
+    const constant = program.constant as CelResult;
+    return { expression: { ...common, constant, evaluate: () => constant }, issues: [] };
+  }
   const expression: CompiledExpression = {
-    source,
-    resultType: checked.resultType,
-    references: collectReferences(parsed.expr, checked),
+    ...common,
     evaluate(bindings, ctx) {
       try {
         return run(bindings, slots === 0 ? NO_SLOTS : new Array<CelResult>(slots), ctx);

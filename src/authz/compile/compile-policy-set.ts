@@ -129,7 +129,7 @@ class Compiler {
         originKey: unit.key,
         parentRoles: def.parentRoles ?? [],
         ...(condition ? { condition } : {}),
-        params: resolved.finalize(conditions.usedVariables),
+        params: resolved.finalize(conditions),
       });
     });
     this.compiledDerivedRoleSets.set(name, out);
@@ -285,7 +285,7 @@ class Compiler {
         `Derived role "${drName}" is not defined in any imports`,
       );
     }
-    const params = resolved.finalize(conditions.usedVariables);
+    const params = resolved.finalize(conditions);
     this.table.addPolicy(
       identity,
       rp.scopePermissions ?? "SCOPE_PERMISSIONS_OVERRIDE_PARENT",
@@ -425,7 +425,7 @@ class Compiler {
         });
       });
     });
-    const params = resolved.finalize(conditions.usedVariables);
+    const params = resolved.finalize(conditions);
     this.table.addPolicy(identity, rowPermissions);
     this.policyKeys.push(u.key);
     for (const row of pending) this.table.addRow({ ...row, params, seq: this.nextSeq() });
@@ -463,7 +463,7 @@ class Compiler {
         output: conditions.output(rule.output, `${path}.output`),
       };
     });
-    const params: CompiledParams = resolved.finalize(conditions.usedVariables);
+    const params: CompiledParams = resolved.finalize(conditions);
     const common = {
       origin: identity,
       kind: "RESOURCE" as const,

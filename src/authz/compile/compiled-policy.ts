@@ -30,7 +30,14 @@ export interface CompiledParams {
   readonly id: number;
   /** JSON values, which are CEL values as they are (objects are maps, numbers doubles). */
   readonly constants: Readonly<Record<string, CelValue>>;
+  /**
+   * The variables to evaluate per check, in dependency order. Variables that do not depend on
+   * the request were evaluated at load (`folded`) and the programs read them as literals, so
+   * they are left out unless an expression still reads them from `V` at run time.
+   */
   readonly variables: readonly CompiledVariable[];
+  /** Values of the variables in scope evaluated at load: for inspection, the engine needs none. */
+  readonly folded: Readonly<Record<string, CelValue>>;
 }
 
 export interface CompiledOutput {

@@ -1,25 +1,35 @@
 // Compiles rule and derived role conditions (`match` trees of `expr`/`all`/`any`/`none`) and
-// rule outputs, checking that every variable and constant they read is defined.
+// rule outputs, checking that every variable and constant they read is defined. Constants and
+// variables known at load are read as literals; parts of `all`/`any`/`none` that folded to a
+// value that decides nothing are dropped.
 
+import { CelError, type KnownValues } from "../cel/index.ts";
 import type { ParsedPolicy } from "../policy/index.ts";
 import type { Condition, Match, Output } from "../policy/model.ts";
 import type { CompiledCondition, CompiledExpr, CompiledOutput } from "./compiled-policy.ts";
 import type { DiagnosticSink } from "./diagnostics.ts";
 import { describeIssues, type ExpressionCompiler, referencesOf } from "./expressions.ts";
+import type { VariableReads } from "./params.ts";
 
-/** What an expression may read, and a record of the variables it did read. */
+/** What an expression may read, and the values known at load. */
 export interface Scope {
   hasVariable(name: string): boolean;
   hasConstant(name: string): boolean;
+  /** Constants and folded variables by qualified name (`C.x`, `V.y`). */
+  readonly known: KnownValues;
 }
 
-export class ConditionCompiler {
+export class ConditionCompiler implements VariableReads {
   readonly #sink: DiagnosticSink;
   readonly #exprs: ExpressionCompiler;
   readonly #parsed: ParsedPolicy;
   readonly #scope: Scope;
   /** Variables read by the compiled conditions and outputs, in first-use order. */
   readonly usedVariables = new Set<string>();
+  /** Those of `usedVariables` the compiled programs still read from the bindings. */
+  readonly runtimeVariables = new Set<string>();
+  /** Whether a compiled program reads `V` or `variables` as a whole. */
+  readsAllVariables = false;
 
   constructor(sink: DiagnosticSink, exprs: ExpressionCompiler, parsed: ParsedPolicy, scope: Scope) {
     this.#sink = sink;
@@ -29,7 +39,7 @@ export class ConditionCompiler {
   }
 
   expression(source: string, path: string): CompiledExpr | undefined {
-    const { program, issues } = this.#exprs.compile(source);
+    const { program, issues } = this.#exprs.compile(source, this.#scope.known);
     if (!program) {
       this.#sink.at(this.#parsed, path, "invalid expression", describeIssues(source, issues));
       return undefined;
@@ -42,6 +52,11 @@ export class ConditionCompiler {
     for (const c of refs.constants) {
       if (!this.#scope.hasConstant(c))
         this.#sink.at(this.#parsed, path, "undefined constant", `Undefined constant '${c}'`);
+    }
+    for (const [root, name] of program.runtimeReferences) {
+      if (root !== "V" && root !== "variables") continue;
+      if (name === undefined) this.readsAllVariables = true;
+      else this.runtimeVariables.add(name);
     }
     return { source, program };
   }
@@ -75,7 +90,7 @@ export class ConditionCompiler {
         const c = this.#match(sub, `${path}.${op}.of[${i}]`);
         if (c) of.push(c);
       });
-      return { op, of };
+      return { op, of: simplify(op, of) };
     }
     return undefined;
   }
@@ -112,6 +127,45 @@ export class ConditionCompiler {
     this.#sink.at(this.#parsed, path, "empty output", "output must have at least one expression");
     return undefined;
   }
+}
+
+/**
+ * The operands of `all`/`any`/`none` the engine needs: it evaluates them in order and stops at
+ * the first false (`all`) or true (`any`, `none`) one. A constant that does not stop the loop
+ * changes nothing and goes; one that does stop it ends the list. Constants that are errors
+ * stay: the engine reports them per check.
+ */
+function simplify(
+  op: "all" | "any" | "none",
+  of: readonly CompiledCondition[],
+): CompiledCondition[] {
+  const stopsOn = op !== "all";
+  const out: CompiledCondition[] = [];
+  for (const c of of) {
+    const k = constantOf(c);
+    if (k === undefined) out.push(c);
+    else if (k === stopsOn) {
+      out.push(c);
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * What a condition always evaluates to, without error and whatever the request (undefined when
+ * that is not known at load): a non-boolean value counts as false, as in the engine.
+ */
+function constantOf(c: CompiledCondition): boolean | undefined {
+  if (c.op === "expr") {
+    const k = c.expr.program.constant;
+    return k === undefined || k instanceof CelError ? undefined : k === true;
+  }
+  // After `simplify`, an operand list decides its value at load only when empty or a single constant.
+  if (c.of.length === 0) return c.op !== "any";
+  if (c.of.length > 1) return undefined;
+  const k = constantOf(c.of[0] as CompiledCondition);
+  return k === undefined || c.op !== "none" ? k : !k;
 }
 
 /** An expression that is there: YAML `expr:` with nothing after it counts as missing. */

@@ -1,8 +1,10 @@
 // Constants and variables of a policy: imports resolved, redefinitions and bad names reported,
 // variable expressions compiled, checked for undefined references and cycles, and ordered so
-// each variable comes after the ones it reads. The result is what the engine evaluates per check.
+// each variable comes after the ones it reads. Variables that do not depend on the request
+// (only on literals, constants and other such variables) are evaluated here, once: expressions
+// read them, and constants, as literals. The rest is what the engine evaluates per check.
 
-import { isReservedWord } from "../cel/index.ts";
+import { CelError, isReservedWord, type CelValue, type KnownValues } from "../cel/index.ts";
 import type { ParsedPolicy } from "../policy/index.ts";
 import type { Constants, JsonValue, Variables } from "../policy/model.ts";
 import type { CompiledParams, CompiledVariable } from "./compiled-policy.ts";
@@ -50,10 +52,26 @@ interface VariableDef {
   readonly deps: readonly string[];
 }
 
+/** What the expressions of one params' users (conditions, outputs) read from `V`/`variables`. */
+export interface VariableReads {
+  /** Every variable named, folded or not (`V.x`, `has(V.x)`, ...). */
+  readonly usedVariables: Iterable<string>;
+  /** Variables still read from the bindings at run time. */
+  readonly runtimeVariables: Iterable<string>;
+  /** Whether `V` or `variables` itself is read at run time (`dyn(V)["x"]`). */
+  readonly readsAllVariables: boolean;
+}
+
+const VARIABLE_ROOTS: readonly string[] = ["V", "variables"];
+const CONSTANT_ROOTS: readonly string[] = ["C", "constants"];
+
 /** The constants and variables visible to one policy's expressions, before pruning. */
 export class ResolvedParams {
   readonly constants: Readonly<Record<string, JsonValue>>;
+  /** Constants and folded variables by qualified name (`C.x`, `variables.y`). */
+  readonly known: KnownValues;
   readonly #variables: ReadonlyMap<string, VariableDef>;
+  readonly #folded: ReadonlyMap<string, CelValue>;
   readonly #env: ParamsEnv;
   readonly #cyclic: ReadonlySet<string>;
 
@@ -62,11 +80,15 @@ export class ResolvedParams {
     constants: Readonly<Record<string, JsonValue>>,
     variables: ReadonlyMap<string, VariableDef>,
     cyclic: ReadonlySet<string>,
+    folded: ReadonlyMap<string, CelValue>,
+    known: KnownValues,
   ) {
     this.#env = env;
     this.constants = constants;
     this.#variables = variables;
     this.#cyclic = cyclic;
+    this.#folded = folded;
+    this.known = known;
   }
 
   hasVariable(name: string): boolean {
@@ -78,10 +100,10 @@ export class ResolvedParams {
   }
 
   /**
-   * The params the engine needs for expressions reading `used` variables: those variables and
-   * everything they read, in dependency order.
+   * The params the engine needs for expressions that read `reads`: the variables they read and
+   * everything those read, in dependency order, less the folded ones nothing reads at run time.
    */
-  finalize(used: Iterable<string>): CompiledParams {
+  finalize(reads: VariableReads): CompiledParams {
     const ordered: CompiledVariable[] = [];
     const seen = new Set<string>();
     const visit = (name: string): void => {
@@ -92,10 +114,31 @@ export class ResolvedParams {
       for (const d of def.deps) visit(d);
       if (def.variable) ordered.push(def.variable);
     };
-    const wanted = new Set(used);
+    const wanted = new Set(reads.usedVariables);
     // Definition order keeps evaluation (and so error order) stable.
     for (const name of this.#variables.keys()) if (wanted.has(name)) visit(name);
-    return { id: this.#env.nextParamsId(), constants: this.constants, variables: ordered };
+
+    const folded: Record<string, CelValue> = {};
+    for (const v of ordered) {
+      const value = this.#folded.get(v.name);
+      if (value !== undefined) folded[v.name] = value;
+    }
+    // A folded variable (it cannot fail) still goes to the engine when something reads it from
+    // the bindings: `V` as a whole (it then sees exactly the variables it sees today), or by name.
+    let readAll = reads.readsAllVariables;
+    const readAtRuntime = new Set(reads.runtimeVariables);
+    for (const v of ordered) {
+      if (this.#folded.has(v.name)) continue;
+      for (const chain of v.expr.program.runtimeReferences) {
+        if (!VARIABLE_ROOTS.includes(chain[0]!)) continue;
+        if (chain.length === 1) readAll = true;
+        else readAtRuntime.add(chain[1]!);
+      }
+    }
+    const variables = readAll
+      ? ordered
+      : ordered.filter((v) => !this.#folded.has(v.name) || readAtRuntime.has(v.name));
+    return { id: this.#env.nextParamsId(), constants: this.constants, variables, folded };
   }
 }
 
@@ -219,12 +262,12 @@ export function resolveParams(
     }
   }
 
-  const defs = new Map<string, VariableDef>();
+  const compiled = new Map<string, VariableDef>();
   for (const p of pending.values()) {
     const { program, issues } = env.exprs.compile(p.source);
     if (!program) {
       sink.atValue(p.parsed, p.path, "invalid expression", describeIssues(p.source, issues));
-      defs.set(p.name, { ...p, deps: [] });
+      compiled.set(p.name, { ...p, deps: [] });
       continue;
     }
     const refs = referencesOf(program);
@@ -248,15 +291,56 @@ export function resolveParams(
         );
       }
     }
-    defs.set(p.name, {
+    compiled.set(p.name, {
       ...p,
       variable: { name: p.name, expr: { source: p.source, program } },
       deps: refs.variables.filter((v) => pending.has(v)),
     });
   }
 
-  const cyclic = reportCycles(sink, defs);
-  return new ResolvedParams(env, constValues, defs, cyclic);
+  const cyclic = reportCycles(sink, compiled);
+  const { defs, folded, known } = foldVariables(env, constValues, compiled, cyclic);
+  return new ResolvedParams(env, constValues, defs, cyclic, folded, known);
+}
+
+/**
+ * Recompiles the variables with the constants known, deps first, and evaluates those that then
+ * read nothing from the request (nor `G`, `runtime` or the clock): each one that evaluates
+ * without error becomes known to the variables after it and to conditions. A variable that
+ * fails is left to the engine, which reports its error per check as it always has.
+ */
+function foldVariables(
+  env: ParamsEnv,
+  constants: Readonly<Record<string, JsonValue>>,
+  compiled: ReadonlyMap<string, VariableDef>,
+  cyclic: ReadonlySet<string>,
+): { defs: Map<string, VariableDef>; folded: Map<string, CelValue>; known: KnownValues } {
+  const known = new Map<string, CelValue>();
+  for (const name of Object.keys(constants)) {
+    const value = constants[name] as CelValue;
+    for (const root of CONSTANT_ROOTS) known.set(`${root}.${name}`, value);
+  }
+  const folded = new Map<string, CelValue>();
+  const recompiled = new Map<string, VariableDef>();
+  const visit = (name: string): void => {
+    const def = compiled.get(name);
+    if (def === undefined || recompiled.has(name)) return;
+    recompiled.set(name, def);
+    if (cyclic.has(name) || def.variable === undefined) return;
+    for (const d of def.deps) visit(d);
+    const { program } = env.exprs.compile(def.source, known);
+    if (program === undefined) return;
+    recompiled.set(name, { ...def, variable: { name, expr: { source: def.source, program } } });
+    const value = program.constant;
+    if (value === undefined || value instanceof CelError) return;
+    folded.set(name, value);
+    for (const root of VARIABLE_ROOTS) known.set(`${root}.${name}`, value);
+  };
+  for (const name of compiled.keys()) visit(name);
+  // Definition order, as before.
+  const defs = new Map<string, VariableDef>();
+  for (const name of compiled.keys()) defs.set(name, recompiled.get(name) as VariableDef);
+  return { defs, folded, known };
 }
 
 /** Tarjan's strongly connected components; every cycle is reported once at its first variable. */

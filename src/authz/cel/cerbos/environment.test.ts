@@ -138,6 +138,18 @@ describe("cerbos environment", () => {
     }
   });
 
+  test("field names that are Object.prototype members are ordinary names", () => {
+    const withOddNames = cerbosBindings({
+      ...input,
+      constants: { constructor: 1, toString: "s" },
+    });
+    assert.equal(run("C.constructor == 1.0 && C.toString == 's'", withOddNames), true);
+    const missing = run("V.constructor == 1.0");
+    assert.ok(missing instanceof CelError);
+    const { issues } = compileExpression(cerbosEnvironment(), "request.principal.constructor");
+    assert.match(issues[0]?.message ?? "", /undefined field 'constructor'/);
+  });
+
   test("timeSince saturates like Go's Time.Sub", () => {
     const v = run('timeSince(timestamp("0001-01-01T00:00:00Z"))');
     assert.ok(v instanceof CelDuration);
