@@ -46,6 +46,98 @@ export interface DecodedDocument {
   readonly problems: readonly DecodeProblem[];
 }
 
+/**
+ * The offsets of every path of a document. A policy keeps this index for as long as it may be
+ * reported on, and a whole repository is held at once while it compiles, so it stays small: the
+ * paths in a list and three numbers each, with no hash table until lookups are many (a policy
+ * asks for a handful of positions, a test suite for one per field).
+ */
+class PathOffsetTable implements ReadonlyMap<string, PathOffsets> {
+  /** Paths in the order they were set; a path set again holds its last offsets. */
+  #paths: string[] = [];
+  /** `key` (-1 when none), `value`, `scalar` (0 or 1) of each entry of `#paths`. */
+  #data: number[] | Int32Array = [];
+  #index: Map<string, number> | undefined;
+  #scans = 0;
+
+  set(path: string, offsets: PathOffsets): void {
+    (this.#data as number[]).push(offsets.key ?? -1, offsets.value, offsets.scalar ? 1 : 0);
+    this.#paths.push(path);
+    this.#index?.set(path, this.#paths.length - 1);
+  }
+
+  /** Called once decoding is done: both lists move to arrays of exactly their size. */
+  seal(): this {
+    if (Array.isArray(this.#data)) this.#data = Int32Array.from(this.#data);
+    this.#paths = this.#paths.slice();
+    return this;
+  }
+
+  /** Position of a path's entry in `#paths`, or -1. */
+  #find(path: string): number {
+    if (this.#index === undefined && ++this.#scans > 16) this.#buildIndex();
+    if (this.#index) return this.#index.get(path) ?? -1;
+    return this.#paths.lastIndexOf(path);
+  }
+
+  #buildIndex(): Map<string, number> {
+    const index = new Map<string, number>();
+    this.#paths.forEach((p, i) => index.set(p, i));
+    this.#index = index;
+    return index;
+  }
+
+  get size(): number {
+    return (this.#index ?? this.#buildIndex()).size;
+  }
+
+  has(path: string): boolean {
+    return this.#find(path) >= 0;
+  }
+
+  get(path: string): PathOffsets | undefined {
+    const i = this.#find(path);
+    return i < 0 ? undefined : this.#at(i * 3);
+  }
+
+  #at(at: number): PathOffsets {
+    const key = this.#data[at] ?? -1;
+    const value = this.#data[at + 1] ?? 0;
+    const scalar = this.#data[at + 2] === 1;
+    return key >= 0 ? { key, value, scalar } : { value, scalar };
+  }
+
+  /** The whole index as a Map: for iteration, which nothing does on a hot path. */
+  #toMap(): Map<string, PathOffsets> {
+    const out = new Map<string, PathOffsets>();
+    this.#paths.forEach((p, i) => out.set(p, this.#at(i * 3)));
+    return out;
+  }
+
+  entries(): MapIterator<[string, PathOffsets]> {
+    return this.#toMap().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.#toMap().keys();
+  }
+
+  values(): MapIterator<PathOffsets> {
+    return this.#toMap().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, PathOffsets]> {
+    return this.entries();
+  }
+
+  forEach(
+    fn: (value: PathOffsets, key: string, map: ReadonlyMap<string, PathOffsets>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [path, offsets] of this.#toMap()) fn.call(thisArg, offsets, path, this);
+  }
+}
+
 /** A whole YAML or JSON text, each of its documents decoded against one shape. */
 export interface DecodedText {
   /** Syntax errors anywhere in the text; when there are any, `documents` is empty. */
@@ -59,11 +151,34 @@ export interface DecodedText {
 export function decodeText(text: string, shape: MessageShape): DecodedText {
   const yaml = readYaml(text);
   const syntax = yaml.syntaxErrors.length > 0;
+  // Positions are asked for long after decoding (diagnostics of the compiler): keep the text and
+  // its line starts only, not the YAML documents, which weigh some twenty times the text.
+  const lines = { text, lines: yaml.lines };
   return {
     syntaxErrors: yaml.syntaxErrors,
     documents: syntax ? [] : yaml.documents.map((doc) => decodeDocument(doc, text, shape)),
-    position: (offset) => sourcePosition(yaml, offset),
+    position: (offset) => sourcePosition(lines, offset),
   };
+}
+
+// Each path is kept (see PathOffsetTable) as its parent's path joined to one segment: a single
+// rope node over the parent's, where a template literal with text around its parts would add
+// two or three.
+const fieldSegments = new Map<string, string>();
+
+/** `.name`: the path segment of a message field; shapes have few names, each made once. */
+function fieldSegment(name: string): string {
+  let seg = fieldSegments.get(name);
+  if (seg === undefined) {
+    seg = `.${name}`;
+    fieldSegments.set(name, seg);
+  }
+  return seg;
+}
+
+/** `[i]`: the path segment of a list item. */
+function itemSegment(i: number): string {
+  return `[${i}]`;
 }
 
 /** `.key`, or `.'a.b'` when the key has dots: Cerbos's path segment for a map key. */
@@ -78,10 +193,10 @@ function decodeDocument(doc: YamlDocument, text: string, shape: MessageShape): D
   d.offsets.set("$", { value: start, scalar: false });
   if (!root || !isMap(root)) {
     d.problems.push({ offset: start, path: "$", message: invalidDocument });
-    return { value: {}, offsets: d.offsets, problems: d.problems };
+    return { value: {}, offsets: d.offsets.seal(), problems: d.problems };
   }
   const value = d.message(root, shape, "$");
-  return { value: value ?? {}, offsets: d.offsets, problems: d.problems };
+  return { value: value ?? {}, offsets: d.offsets.seal(), problems: d.problems };
 }
 
 const invalidDocument = "invalid document: contents are not valid YAML or JSON";
@@ -93,7 +208,7 @@ interface Entry {
 }
 
 class Decoder {
-  readonly offsets = new Map<string, PathOffsets>();
+  readonly offsets = new PathOffsetTable();
   readonly problems: DecodeProblem[] = [];
   readonly #doc: YamlDocument;
   readonly #text: string;
@@ -174,7 +289,7 @@ class Decoder {
         });
         continue;
       }
-      const p = `${path}.${field.name}`;
+      const p = path + fieldSegment(field.name);
       const valueNode = e.value;
       this.entryOffsets(p, e);
       if (!valueNode) continue;
@@ -214,7 +329,7 @@ class Decoder {
         }
         const out: unknown[] = [];
         node.items.forEach((item, i) => {
-          const p = `${path}[${i}]`;
+          const p = path + itemSegment(i);
           const n = this.resolveValue(item);
           if (!n) return;
           this.offsets.set(p, { value: this.#offset(n), scalar: isScalar(n) });
@@ -284,7 +399,9 @@ class Decoder {
     if (kind === "Null") return undefined;
     if (kind === "String") {
       const name = String((node as Scalar).value);
-      if (values.includes(name)) return name;
+      // The shape's own string, so that thousands of policies share one copy.
+      const known = values.find((v) => v === name);
+      if (known !== undefined) return known;
       this.problem(node, path, `invalid enum value "${name}"`);
       return undefined;
     }
@@ -327,7 +444,7 @@ class Decoder {
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, i) => {
-        const p = `${path}[${i}]`;
+        const p = path + itemSegment(i);
         const n = this.resolveValue(item);
         if (!n) {
           out.push(null);
@@ -374,10 +491,19 @@ class Decoder {
     const block = s.type === "BLOCK_LITERAL" || s.type === "BLOCK_FOLDED";
     if (block && v.endsWith("\n") && end >= this.#text.length && !/\r?\n$/u.test(this.#text)) {
       const header = /^[|>][^\n]*/u.exec(this.#text.slice(s.range?.[0] ?? 0))?.[0] ?? "";
-      if (!header.includes("+")) return v.slice(0, -1);
+      if (!header.includes("+")) return detached(v.slice(0, -1));
     }
-    return v;
+    return detached(v);
   }
+}
+
+/**
+ * A copy of a string that does not share the file's text. V8 represents a substring of 13
+ * characters or more as a view of the string it was cut from, so a condition kept in a compiled
+ * policy would keep its whole file's text alive for the life of the policy set.
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 function findField(shape: MessageShape, key: string): FieldShape | undefined {

@@ -95,7 +95,9 @@ export function parsePolicyDocuments(
 ): { documents: DecodedPolicyDocument[]; diagnostics: Diagnostic[] } {
   const shape = options.shape ?? policyShape;
   const read = decodeText(src.text, shape);
-  const lines = sourceLines(src.text);
+  // Split into lines only to show a snippet, which most files never need.
+  let split: readonly string[] | undefined;
+  const lines = (): readonly string[] => (split ??= sourceLines(src.text));
   const at = (offset: number, path?: string): SourcePosition => {
     const p = read.position(offset);
     return { line: p.line, column: p.column, ...(path !== undefined ? { path } : {}) };
@@ -107,7 +109,7 @@ export function parsePolicyDocuments(
     position: SourcePosition | undefined,
     caret: SourcePosition | undefined = position,
   ): Diagnostic => {
-    const snippet = caret ? renderSnippet(lines, caret.line, caret.column) : undefined;
+    const snippet = caret ? renderSnippet(lines(), caret.line, caret.column) : undefined;
     return {
       file: src.file,
       error,
@@ -134,7 +136,7 @@ function checkOne(
   decoded: DecodedDocument,
   shape: MessageShape,
   options: ParseOptions,
-  lines: readonly string[],
+  lines: () => readonly string[],
   at: (offset: number, path?: string) => SourcePosition,
   diag: (
     error: string,
@@ -143,7 +145,8 @@ function checkOne(
     caret?: SourcePosition,
   ) => Diagnostic,
 ): DecodedPolicyDocument {
-  const parsed = makeParsed(file, decoded.value as unknown as Policy, decoded.offsets, lines, at);
+  const policy = decoded.value as unknown as Policy;
+  const parsed = new PositionedPolicy(file, policy, decoded.offsets, lines, at);
   // Cerbos reports a field's problems at its key but points the snippet at its value.
   const valueAt = (path: string): SourcePosition | undefined => {
     const o = decoded.offsets.get(path);
@@ -174,26 +177,43 @@ function checkOne(
   return { message: decoded.value, parsed, diagnostics };
 }
 
-function makeParsed(
-  file: string,
-  policy: Policy,
-  offsets: ReadonlyMap<string, PathOffsets>,
-  lines: readonly string[],
-  at: (offset: number, path?: string) => SourcePosition,
-): ParsedPolicy {
-  return {
-    file,
-    policy,
-    positionOf(path: string): SourcePosition | undefined {
-      const o = offsets.get(path);
-      return o ? at(o.key ?? o.value, path) : undefined;
-    },
-    valuePositionOf(path: string): SourcePosition | undefined {
-      const o = offsets.get(path);
-      return o ? at(o.scalar ? o.value : (o.key ?? o.value), path) : undefined;
-    },
-    snippetAt(pos: SourcePosition): string | undefined {
-      return renderSnippet(lines, pos.line, pos.column);
-    },
-  };
+/**
+ * The compiler keeps every parsed policy of a repository until the whole set is compiled, so
+ * this holds no more than positions need: the path index and the position function (which
+ * keeps the text and its line starts, not the YAML documents).
+ */
+class PositionedPolicy implements ParsedPolicy {
+  readonly file: string;
+  readonly policy: Policy;
+  readonly #offsets: ReadonlyMap<string, PathOffsets>;
+  readonly #lines: () => readonly string[];
+  readonly #at: (offset: number, path?: string) => SourcePosition;
+
+  constructor(
+    file: string,
+    policy: Policy,
+    offsets: ReadonlyMap<string, PathOffsets>,
+    lines: () => readonly string[],
+    at: (offset: number, path?: string) => SourcePosition,
+  ) {
+    this.file = file;
+    this.policy = policy;
+    this.#offsets = offsets;
+    this.#lines = lines;
+    this.#at = at;
+  }
+
+  positionOf(path: string): SourcePosition | undefined {
+    const o = this.#offsets.get(path);
+    return o ? this.#at(o.key ?? o.value, path) : undefined;
+  }
+
+  valuePositionOf(path: string): SourcePosition | undefined {
+    const o = this.#offsets.get(path);
+    return o ? this.#at(o.scalar ? o.value : (o.key ?? o.value), path) : undefined;
+  }
+
+  snippetAt(pos: SourcePosition): string | undefined {
+    return renderSnippet(this.#lines(), pos.line, pos.column);
+  }
 }

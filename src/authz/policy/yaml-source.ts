@@ -248,7 +248,7 @@ function walk(node: unknown, visit: (n: Node) => void): void {
  * places the `null` it makes up.
  */
 export function sourcePosition(
-  source: YamlSource,
+  source: Pick<YamlSource, "text" | "lines">,
   offset: number,
 ): { line: number; column: number } {
   const p = source.lines.linePos(offset);

@@ -171,8 +171,9 @@ export class RuleTable {
     this.#resourceScope(version, scope).derivedRoles.set(resource, roles);
   }
 
-  /** Resolves parent roles transitively once all role policies are in. */
+  /** Resolves parent roles transitively once all role policies are in; compacts the index. */
   finish(): void {
+    this.#compact();
     for (const byRole of this.#parentRoles.values()) {
       const direct = new Map(byRole);
       for (const role of direct.keys()) {
@@ -191,6 +192,32 @@ export class RuleTable {
         byRole.set(role, [...out]);
       }
     }
+  }
+
+  /**
+   * Gives every row list and index an array of exactly its length: lists grow by `push`, which
+   * leaves room for 17 items where most hold one or two, and a large set has hundreds of
+   * thousands of them.
+   */
+  #compact(): void {
+    const exact = (rows: RuleRow[]): RuleRow[] => rows.slice();
+    const actions = (index: ActionIndex): ActionIndex => {
+      index.replaceValues(exact);
+      return index;
+    };
+    const roles = (index: RoleIndex): RoleIndex => {
+      index.replaceValues(actions);
+      return index;
+    };
+    for (const byScope of this.#resources.values()) {
+      for (const rs of byScope.values()) {
+        rs.byResource.replaceValues(roles);
+        rs.resourcePatterns.replaceValues((v) => v);
+      }
+    }
+    for (const byVersion of this.#principals.values())
+      for (const byScope of byVersion.values())
+        for (const ps of byScope.values()) ps.byResource.replaceValues(actions);
   }
 
   // ---- queries (request path) ----
