@@ -132,9 +132,8 @@ class Evaluation {
   readonly #input: CheckInput;
   #bindingsObject: ConditionBindings | undefined;
   runtime: CelValue = INITIAL_RUNTIME;
-  /** Derived roles decided up front whose results rules may reuse, and those results. */
-  #derivedRoles: CompiledDerivedRole[] | undefined;
-  #derivedRoleResults: boolean[] | undefined;
+  /** Derived roles decided up front whose results rules may reuse, each followed by its result. */
+  #derivedRoles: (CompiledDerivedRole | boolean)[] | undefined;
   /** Evaluation errors, each reported once; undefined while there are none. */
   errors: Map<string, string[]> | undefined;
   outputs: OutputEntry[] | undefined;
@@ -170,7 +169,9 @@ class Evaluation {
     this.runtime =
       failedRoles.length > 0
         ? new FailedRuntime(failedRoles)
-        : { effectiveDerivedRoles: roles, effective_derived_roles: roles };
+        : roles.length === 0
+          ? INITIAL_RUNTIME
+          : { effectiveDerivedRoles: roles, effective_derived_roles: roles };
   }
 
   #bindings(params: CompiledParams | undefined, vars: VariablesMap): Record<string, CelValue> {
@@ -223,14 +224,18 @@ class Evaluation {
   /** Remembers a derived role decided up front whose result rules may reuse. */
   rememberDerivedRole(dr: CompiledDerivedRole, holds: boolean): void {
     if (this.config.strictEvaluation) return;
-    (this.#derivedRoles ??= []).push(dr);
-    (this.#derivedRoleResults ??= []).push(holds);
+    // A literal first: an array grown by push reserves room for 17.
+    if (this.#derivedRoles === undefined) this.#derivedRoles = [dr, holds];
+    else this.#derivedRoles.push(dr, holds);
   }
 
   /** The up-front result of a derived role, when it may be reused. */
   derivedRoleResult(dr: CompiledDerivedRole): boolean | undefined {
-    const i = this.#derivedRoles?.indexOf(dr) ?? -1;
-    return i < 0 ? undefined : this.#derivedRoleResults?.[i];
+    const remembered = this.#derivedRoles;
+    if (remembered === undefined) return undefined;
+    for (let i = 0; i < remembered.length; i += 2)
+      if (remembered[i] === dr) return remembered[i + 1] as boolean;
+    return undefined;
   }
 
   /** Variables of a policy, evaluated in order once per check; failures are left out. */
@@ -324,19 +329,21 @@ class Evaluation {
   output(row: PlanRow, expr: CompiledExpr, action: string): void {
     const bindings = this.#bindings(row.params, this.variablesOf(row.params));
     const v = expr.program.evaluate(bindings, this.ctx);
-    const outputs = (this.outputs ??= []);
     const src = row.row.outputSource;
+    let entry: OutputEntry;
     if (v instanceof CelError) {
-      outputs.push({ src, action, val: null, error: v.message });
-      return;
-    }
-    const json = toJsonValue(v);
-    if (json instanceof CelError) {
+      entry = { src, action, val: null, error: v.message };
+    } else {
+      const json = toJsonValue(v);
       // Cerbos reports a value with no JSON form as the output's error, like a failed expression.
-      outputs.push({ src, action, val: null, error: json.message });
-      return;
+      entry =
+        json instanceof CelError
+          ? { src, action, val: null, error: json.message }
+          : { src, action, val: json };
     }
-    outputs.push({ src, action, val: json });
+    // A literal for the first entry: an array grown by push reserves room for 17.
+    if (this.outputs === undefined) this.outputs = [entry];
+    else this.outputs.push(entry);
   }
 }
 
@@ -462,7 +469,7 @@ export function checkInput(
 ): CheckOutput & { explanation?: CheckExplanation } {
   const actions = distinctActions(input.actions);
   /** Decisions by index into `actions`; unset means no decision (default deny). */
-  const decisions: (ActionEffect | undefined)[] = [];
+  const decisions = new Array<ActionEffect | undefined>(actions.length);
   /** Effective derived roles in the order they were found (a Set only once there is one). */
   let effectiveDerivedRoles: Set<string> | undefined;
   let validationErrors: ValidationError[] = NO_VALIDATION_ERRORS;
@@ -488,8 +495,9 @@ export function checkInput(
   const resourceScopes = plan.scopes;
 
   const evaluation = new Evaluation(config, input, ctx);
-  const done = (): CheckOutput & { explanation?: CheckExplanation } =>
-    finish(
+
+  if (principalScopes.length === 0 && resourceScopes.length === 0)
+    return finish(
       input,
       actions,
       decisions,
@@ -498,8 +506,6 @@ export function checkInput(
       validationErrors,
       explanations,
     );
-
-  if (principalScopes.length === 0 && resourceScopes.length === 0) return done();
 
   if (resourceScopes.length > 0) {
     validationErrors = validationErrorsOf(
@@ -512,14 +518,31 @@ export function checkInput(
     if (validationErrors.length > 0 && config.schemaEnforcement === "reject") {
       for (let i = 0; i < actions.length; i++)
         decisions[i] = { effect: "EFFECT_DENY", policy: plan.policyKey };
-      return done();
+      return finish(
+        input,
+        actions,
+        decisions,
+        evaluation,
+        effectiveDerivedRoles,
+        validationErrors,
+        explanations,
+      );
     }
   }
 
-  if (!principalPlan.exists && !plan.exists) return done();
+  if (!principalPlan.exists && !plan.exists)
+    return finish(
+      input,
+      actions,
+      decisions,
+      evaluation,
+      effectiveDerivedRoles,
+      validationErrors,
+      explanations,
+    );
 
   /** `runtime` of each resource scope (by index) whose derived roles were worked out. */
-  const scopeRuntimes: (CelValue | undefined)[] = [];
+  const scopeRuntimes = new Array<CelValue | undefined>(resourceScopes.length);
   const roles = principal.roles;
   const strict = config.strictEvaluation;
 
@@ -585,7 +608,7 @@ export function checkInput(
               }
               evaluation.setEffectiveDerivedRoles(
                 scopeRoles === undefined
-                  ? []
+                  ? NO_ROLES
                   : scopeRoles.length === 1
                     ? scopeRoles
                     : [...new Set(scopeRoles)].sort(),
@@ -706,7 +729,15 @@ export function checkInput(
       };
     }
   }
-  return done();
+  return finish(
+    input,
+    actions,
+    decisions,
+    evaluation,
+    effectiveDerivedRoles,
+    validationErrors,
+    explanations,
+  );
 }
 
 /**
