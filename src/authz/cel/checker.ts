@@ -11,7 +11,7 @@ import {
   type SelectNode,
 } from "./ast.ts";
 import type { Environment } from "./environment.ts";
-import type { Overload } from "./library.ts";
+import type { FieldReader, Overload } from "./library.ts";
 import { parseDurationLiteral, parseTimestampLiteral } from "./time.ts";
 import { compileRegex } from "./regex.ts";
 import {
@@ -59,6 +59,8 @@ export interface CheckResult {
   readonly calls: ReadonlyMap<number, CallResolution>;
   /** Select nodes reading a field of a message with dynamic fields: map semantics at run time. */
   readonly dynamicSelects: ReadonlySet<number>;
+  /** Select nodes reading a declared message field whose host objects have a fast reader. */
+  readonly fieldReaders: ReadonlyMap<number, FieldReader>;
   readonly issues: readonly CheckIssue[];
   readonly resultType: CelType;
 }
@@ -83,6 +85,7 @@ export function checkExpression(env: Environment, expr: Expr): CheckResult {
     resolutions: c.resolutions,
     calls: c.calls,
     dynamicSelects: c.dynamicSelects,
+    fieldReaders: c.fieldReaders,
     issues: c.issues,
     resultType,
   };
@@ -94,6 +97,7 @@ class Checker {
   readonly resolutions = new Map<number, Resolution>();
   readonly calls = new Map<number, CallResolution>();
   readonly dynamicSelects = new Set<number>();
+  readonly fieldReaders = new Map<number, FieldReader>();
   readonly issues: CheckIssue[] = [];
   /** Comprehension variables, innermost last. */
   readonly scopes: Map<string, CelType>[] = [];
@@ -241,6 +245,10 @@ class Checker {
       this.dynamicSelects.add(e.id);
     }
     const fieldType = this.fieldType(operand, e.field, e.offset, e.optional);
+    if (operand.kind === "message" && !e.testOnly && !e.optional && fieldType.kind !== "error") {
+      const reader = this.env.messages.get(operand.name)?.fieldReader?.(e.field);
+      if (reader !== undefined) this.fieldReaders.set(e.id, reader);
+    }
     if (e.testOnly) return T.bool;
     if (e.optional) return fieldType.kind === "optional" ? fieldType : T.optional(fieldType);
     return fieldType;

@@ -150,6 +150,38 @@ describe("maps and lists", () => {
   });
 });
 
+describe("missing names and keys", () => {
+  test("fail with the same message on every evaluation, after successes too", () => {
+    const env = createEnvironment({ variables: { x: T.dyn, m: T.dyn } });
+    const compile = (src: string) => {
+      const { expression } = compileExpression(env, src);
+      assert.ok(expression, src);
+      return expression;
+    };
+    const messages = (src: string, runs: Record<string, CelValue>[]): (string | CelValue)[] => {
+      const e = compile(src);
+      return runs.map((b) => {
+        const r = e.evaluate(b);
+        return r instanceof CelError ? r.message : r;
+      });
+    };
+    assert.deepEqual(messages("x", [{ x: 1n }, {}, {}]), [
+      1n,
+      "no such attribute(s): x",
+      "no such attribute(s): x",
+    ]);
+    const map = new Map<string, CelValue>([["b", 2n]]);
+    for (const src of ["m.a", "m.toString"]) {
+      const field = src.slice(2);
+      assert.deepEqual(messages(src, [{ m: { [field]: 1n } }, { m: {} }, { m: map }]), [
+        1n,
+        `no such key: ${field}`,
+        `no such key: ${field}`,
+      ]);
+    }
+  });
+});
+
 describe("lazy CelMapLike maps", () => {
   const calls: string[] = [];
   const lazy: CelMapLike = {

@@ -61,6 +61,12 @@ export type KnownValues = ReadonlyMap<string, CelValue>;
 
 const NOTHING_KNOWN: KnownValues = new Map();
 
+/**
+ * Given to selectField as its answer for an absent key, and swapped by the caller for the
+ * node's own error: nodes make that error only when a key is first found missing.
+ */
+const ABSENT_KEY = new CelError("no such key");
+
 export function compileProgram(
   expr: Expr,
   checked: CheckResult,
@@ -101,6 +107,13 @@ export function typeValueName(t: CelType): string {
   }
 }
 
+/**
+ * Builds the closures of one expression. Methods that create run-time closures must not use
+ * `this` inside an arrow function: V8 would keep `this` in the context every closure created
+ * by the method shares, and the Compiler (with the checker's results) would live as long as
+ * the program. Hence loops instead of `map` with `this.compile`, and closures built by free
+ * functions.
+ */
 class Compiler {
   readonly checked: CheckResult;
   readonly known: KnownValues;
@@ -138,6 +151,12 @@ class Compiler {
       if (s !== undefined) return s;
     }
     return undefined;
+  }
+
+  compileEach(es: readonly Expr[]): Evaluator[] {
+    const out: Evaluator[] = [];
+    for (const x of es) out.push(this.compile(x));
+    return out;
   }
 
   compile(e: Expr): Evaluator {
@@ -210,10 +229,8 @@ class Compiler {
 
   compileNode(e: Expr): Evaluator {
     switch (e.kind) {
-      case "literal": {
-        const v = e.value;
-        return () => v;
-      }
+      case "literal":
+        return literal(e.value);
       case "ident":
         return this.compileName(e.id, e.name);
       case "select":
@@ -221,30 +238,14 @@ class Compiler {
       case "call":
         return this.compileCall(e);
       case "list":
-        return this.compileList(
-          e.elements.map((x) => this.compile(x)),
-          e.optionalIndices,
-        );
+        return list(this.compileEach(e.elements), e.optionalIndices);
       case "map":
         return this.compileMap(e);
       case "struct": {
-        const fields = e.fields.map((f) => ({
-          name: f.name,
-          optional: f.optional,
-          value: this.compile(f.value),
-        }));
-        return (b, l, c) => {
-          const out: Record<string, CelValue> = Object.create(null) as Record<string, CelValue>;
-          for (const f of fields) {
-            const v = f.value(b, l, c);
-            if (v instanceof CelError) return v;
-            if (f.optional) {
-              if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
-              if (v.value !== undefined) out[f.name] = v.value;
-            } else out[f.name] = v;
-          }
-          return out;
-        };
+        const fields: StructField[] = [];
+        for (const f of e.fields)
+          fields.push({ name: f.name, optional: f.optional, value: this.compile(f.value) });
+        return struct(fields);
       }
       case "comprehension":
         return this.compileComprehension(e);
@@ -260,10 +261,11 @@ class Compiler {
     const slot = r?.kind === "local" ? this.slotOf(name) : undefined;
     if (slot !== undefined) return (_b, l) => l[slot] as CelResult;
     const global = r?.kind === "global" ? r.name : name;
-    const missing = new CelError(`no such attribute(s): ${global}`);
+    // Made on first failure: most names are always bound, and a large policy set has many.
+    let missing: CelError | undefined;
     return (b) => {
       const v = b[global];
-      return v === undefined ? missing : v;
+      return v === undefined ? (missing ??= new CelError(`no such attribute(s): ${global}`)) : v;
     };
   }
 
@@ -282,15 +284,17 @@ class Compiler {
         return v instanceof CelError ? v : testField(v, field, isMessage);
       };
     }
+    // The error for an absent key, made on first failure (as in compileName).
+    let missing: CelError | undefined;
     if (e.optional && isMessage) {
       // `msg.?field` tests presence the way has() does, then reads the field.
-      const missingField = new CelError(`no such key: ${field}`);
       return (b, l, c) => {
         const v = operand(b, l, c);
         if (v instanceof CelError) return v;
         const present = testField(v, field, true);
         if (present !== true) return present === false ? CelOptional.none : present;
-        const r = selectField(v, field, fieldType, true, missingField);
+        const r = selectField(v, field, fieldType, true, ABSENT_KEY);
+        if (r === ABSENT_KEY) return (missing ??= new CelError(`no such key: ${field}`));
         return r instanceof CelError ? r : new CelOptional(r);
       };
     }
@@ -300,13 +304,27 @@ class Compiler {
         return v instanceof CelError ? v : selectOptional(v, field);
       };
     }
-    const missing = new CelError(`no such key: ${field}`);
     // Fast path for JSON objects: a plain property read, safe when the name cannot hit
     // Object.prototype (`toString`, `__proto__`, ...); absent keys take the careful path.
     if (field in Object.prototype) {
       return (b, l, c) => {
         const v = operand(b, l, c);
-        return v instanceof CelError ? v : selectField(v, field, fieldType, isMessage, missing);
+        if (v instanceof CelError) return v;
+        const r = selectField(v, field, fieldType, isMessage, ABSENT_KEY);
+        return r === ABSENT_KEY ? (missing ??= new CelError(`no such key: ${field}`)) : r;
+      };
+    }
+    const reader = this.checked.fieldReaders.get(e.id);
+    if (reader !== undefined) {
+      // A declared field of a message whose host objects read it directly (Cerbos's request,
+      // principal and resource): the reader answers for those, other values go the generic way.
+      return (b, l, c) => {
+        const v = operand(b, l, c);
+        const r = reader(v);
+        if (r !== undefined) return r;
+        if (v instanceof CelError) return v;
+        const s = selectField(v, field, fieldType, isMessage, ABSENT_KEY);
+        return s === ABSENT_KEY ? (missing ??= new CelError(`no such key: ${field}`)) : s;
       };
     }
     if (operandType?.kind === "message") {
@@ -325,7 +343,8 @@ class Compiler {
           }
         }
         if (v instanceof CelError) return v;
-        return selectField(v, field, fieldType, isMessage, missing);
+        const r = selectField(v, field, fieldType, isMessage, ABSENT_KEY);
+        return r === ABSENT_KEY ? (missing ??= new CelError(`no such key: ${field}`)) : r;
       };
     }
     return (b, l, c) => {
@@ -341,67 +360,20 @@ class Compiler {
         }
       }
       if (v instanceof CelError) return v;
-      return selectField(v, field, fieldType, isMessage, missing);
-    };
-  }
-
-  compileList(elements: Evaluator[], optionalIndices: readonly number[]): Evaluator {
-    const n = elements.length;
-    // A fresh array every time: macros append to their accumulator in place.
-    if (n === 0) return () => [];
-    const optional = new Set(optionalIndices);
-    return (b, l, c) => {
-      const out: CelValue[] = [];
-      for (let i = 0; i < n; i++) {
-        const v = elements[i]!(b, l, c);
-        if (v instanceof CelError) return v;
-        if (optional.has(i)) {
-          if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
-          if (v.value !== undefined) out.push(v.value);
-        } else out.push(v);
-      }
-      return out;
+      const r = selectField(v, field, fieldType, isMessage, ABSENT_KEY);
+      return r === ABSENT_KEY ? (missing ??= new CelError(`no such key: ${field}`)) : r;
     };
   }
 
   compileMap(e: Extract<Expr, { kind: "map" }>): Evaluator {
-    const entries = e.entries.map((x) => ({
-      key: this.compile(x.key),
-      value: this.compile(x.value),
-      optional: x.optional,
-    }));
-    return (b, l, c) => {
-      let obj: Record<string, CelValue> | undefined = Object.create(null) as Record<
-        string,
-        CelValue
-      >;
-      let map: Map<CelMapKey, CelValue> | undefined;
-      for (const en of entries) {
-        const k = en.key(b, l, c);
-        if (k instanceof CelError) return k;
-        let v = en.value(b, l, c);
-        if (v instanceof CelError) return v;
-        if (en.optional) {
-          if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
-          if (v.value === undefined) continue;
-          v = v.value;
-        }
-        // cel-go's maps also take double keys at run time
-        if (!isValidMapKey(k) && typeof k !== "number") {
-          return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
-        }
-        if (typeof k === "string" && obj !== undefined) {
-          obj[k] = v;
-          continue;
-        }
-        if (map === undefined) {
-          map = new Map(obj === undefined ? [] : Object.entries(obj));
-          obj = undefined;
-        }
-        setMapKey(map, k, v);
-      }
-      return map ?? obj!;
-    };
+    const entries: MapEntry[] = [];
+    for (const x of e.entries)
+      entries.push({
+        key: this.compile(x.key),
+        value: this.compile(x.value),
+        optional: x.optional,
+      });
+    return mapLiteral(entries);
   }
 
   compileComprehension(e: ComprehensionNode): Evaluator {
@@ -467,11 +439,14 @@ class Compiler {
 
   compileCall(e: CallNode): Evaluator {
     const known = this.knownIndex(e);
-    const args = e.args.map((a, i) =>
-      i === 0 && known !== undefined
-        ? holderOf((e.args[1] as LiteralNode).value as string, known)
-        : this.compile(a),
-    );
+    const args: Evaluator[] = [];
+    for (const a of e.args) {
+      args.push(
+        args.length === 0 && known !== undefined
+          ? holderOf((e.args[1] as LiteralNode).value as string, known)
+          : this.compile(a),
+      );
+    }
     switch (e.fn) {
       case "_&&_":
         return logic(args[0]!, args[1]!, false);
@@ -541,6 +516,88 @@ class Compiler {
     }
     return call;
   }
+}
+
+function literal(v: CelValue): Evaluator {
+  return () => v;
+}
+
+function list(elements: Evaluator[], optionalIndices: readonly number[]): Evaluator {
+  const n = elements.length;
+  // A fresh array every time: macros append to their accumulator in place.
+  if (n === 0) return () => [];
+  const optional = new Set(optionalIndices);
+  return (b, l, c) => {
+    const out: CelValue[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = elements[i]!(b, l, c);
+      if (v instanceof CelError) return v;
+      if (optional.has(i)) {
+        if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
+        if (v.value !== undefined) out.push(v.value);
+      } else out.push(v);
+    }
+    return out;
+  };
+}
+
+interface StructField {
+  readonly name: string;
+  readonly optional: boolean | undefined;
+  readonly value: Evaluator;
+}
+
+function struct(fields: readonly StructField[]): Evaluator {
+  return (b, l, c) => {
+    const out: Record<string, CelValue> = Object.create(null) as Record<string, CelValue>;
+    for (const f of fields) {
+      const v = f.value(b, l, c);
+      if (v instanceof CelError) return v;
+      if (f.optional) {
+        if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
+        if (v.value !== undefined) out[f.name] = v.value;
+      } else out[f.name] = v;
+    }
+    return out;
+  };
+}
+
+interface MapEntry {
+  readonly key: Evaluator;
+  readonly value: Evaluator;
+  readonly optional: boolean | undefined;
+}
+
+function mapLiteral(entries: readonly MapEntry[]): Evaluator {
+  return (b, l, c) => {
+    let obj: Record<string, CelValue> | undefined = Object.create(null) as Record<string, CelValue>;
+    let map: Map<CelMapKey, CelValue> | undefined;
+    for (const en of entries) {
+      const k = en.key(b, l, c);
+      if (k instanceof CelError) return k;
+      let v = en.value(b, l, c);
+      if (v instanceof CelError) return v;
+      if (en.optional) {
+        if (!(v instanceof CelOptional)) return NO_SUCH_OVERLOAD;
+        if (v.value === undefined) continue;
+        v = v.value;
+      }
+      // cel-go's maps also take double keys at run time
+      if (!isValidMapKey(k) && typeof k !== "number") {
+        return new CelError(`unsupported key type: ${runtimeTypeName(k)}`);
+      }
+      if (typeof k === "string" && obj !== undefined) {
+        obj[k] = v;
+        continue;
+      }
+      if (map === undefined) {
+        map = new Map(obj === undefined ? [] : Object.entries(obj));
+        obj = undefined;
+      }
+      setMapKey(map, k, v);
+    }
+    return map ?? obj!;
+  };
 }
 
 /**

@@ -49,7 +49,16 @@ export interface MessageDecl {
    * message itself still rejects map operations such as `V["x"]` or `size(V)`.
    */
   readonly dynamicFields?: boolean;
+  /**
+   * How the host objects behind this message read a field fast: a function returning the
+   * field's value for such an object and undefined for any other value (which then takes the
+   * generic path). Absent, or undefined for a field, means the generic path only.
+   */
+  readonly fieldReader?: (field: string) => FieldReader | undefined;
 }
+
+/** A fast read of one message field from its host object (see MessageDecl.fieldReader). */
+export type FieldReader = (value: CelResult) => CelValue | undefined;
 
 export interface CelLibrary {
   readonly name: string;

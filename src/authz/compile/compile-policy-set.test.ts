@@ -138,4 +138,61 @@ resourcePolicy:
       "Variables 'a' (a.yaml:7:10) and 'b' (a.yaml:8:10) form a cycle",
     ]);
   });
+
+  it("gives every row of a rule (per role, action and derived role) one shared rule", () => {
+    const { policySet, diagnostics } = compile({
+      "roles.yaml": `apiVersion: api.cerbos.dev/v1
+derivedRoles:
+  name: common
+  definitions:
+    - name: owner
+      parentRoles: ["user"]
+      condition:
+        match:
+          expr: R.attr.owner == P.id
+`,
+      "doc.yaml": `apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  importDerivedRoles: ["common"]
+  rules:
+    - name: read
+      actions: ["view", "list"]
+      roles: ["user", "admin"]
+      derivedRoles: ["owner"]
+      effect: EFFECT_ALLOW
+    - name: edit
+      actions: ["edit"]
+      roles: ["admin"]
+      effect: EFFECT_ALLOW
+      condition:
+        match:
+          expr: R.attr.open
+`,
+    });
+    assert.deepEqual(diagnostics, []);
+    const table = policySet!.internal.ruleTable;
+    const rows = (action: string, role: string) =>
+      table.query("RESOURCE", "default", "doc", "", action, [role], "", []).slice();
+    const read = [...rows("view", "user"), ...rows("view", "admin"), ...rows("list", "user")];
+    assert.deepEqual(
+      read.map((r) => [r.role, r.action, r.derivedRole?.name]),
+      [
+        ["user", "view", undefined],
+        ["user", "view", "owner"],
+        ["admin", "view", undefined],
+        ["user", "list", undefined],
+        ["user", "list", "owner"],
+      ],
+    );
+    const rule = read[0]!.rule;
+    assert.ok(read.every((r) => r.rule === rule));
+    assert.equal(rule.name, "read");
+    assert.equal(rule.outputSource, "resource.doc.vdefault#read");
+    assert.equal(rule.condition, undefined);
+    const [edit] = rows("edit", "admin");
+    assert.notEqual(edit?.rule, rule);
+    assert.equal(edit?.rule.condition?.op, "expr");
+  });
 });

@@ -15,7 +15,13 @@ import type {
 } from "../policy/model.ts";
 import type { SchemaRegistry, SchemaSource } from "../schema/index.ts";
 import { compileGlob } from "../ruletable/glob.ts";
-import type { RolePolicyGroup, RolePolicyRule, RuleRow } from "../ruletable/rule-row.ts";
+import {
+  CompiledRule,
+  type RolePolicyGroup,
+  type RolePolicyRule,
+  type RuleDefinition,
+  RuleRow,
+} from "../ruletable/rule-row.ts";
 import { RuleTable } from "../ruletable/rule-table.ts";
 import type {
   CompiledCondition,
@@ -311,31 +317,27 @@ class Compiler {
         consent && pr.condition ? { op: "none", of: [pr.condition] } : pr.condition;
       const effect = consent ? "EFFECT_DENY" : rule.effect;
       const ruleKey = `${u.key}#${pr.name}`;
-      const base = {
+      // One object for everything the rule's rows (one per action and role) have in common.
+      const compiled = new CompiledRule({
         origin: identity,
-        kind: "RESOURCE" as const,
+        kind: "RESOURCE",
         resource,
         scope,
         version,
         scopePermissions: rowPermissions,
         name: pr.name,
         outputSource: ruleKey,
+        condition,
+        output: pr.output,
         params,
         effect,
         fromRolePolicy: false,
         noMatchForScopePermissions: false,
-        ...(condition ? { condition } : {}),
-        ...(pr.output ? { output: pr.output } : {}),
-      };
+      });
+      const ruleEvaluationKey = this.evaluationKey(ruleKey);
       for (const action of rule.actions ?? []) {
         for (const role of rule.roles ?? []) {
-          this.table.addRow({
-            ...base,
-            seq: this.nextSeq(),
-            role,
-            action,
-            evaluationKey: this.evaluationKey(ruleKey),
-          });
+          this.table.addRow(new RuleRow(compiled, this.nextSeq(), role, action, ruleEvaluationKey));
         }
         for (const dr of pr.derivedRoles) {
           referencedDerived.set(dr.name, dr);
@@ -344,14 +346,7 @@ class Compiler {
           // binary: a key shared by the whole set would make `owner` reuse `peer`'s "no").
           const key = this.evaluationKey(`${dr.originKey}#${dr.name}#${ruleKey}`);
           for (const parent of dr.parentRoles) {
-            this.table.addRow({
-              ...base,
-              seq: this.nextSeq(),
-              role: parent,
-              action,
-              derivedRole: dr,
-              evaluationKey: key,
-            });
+            this.table.addRow(new RuleRow(compiled, this.nextSeq(), parent, action, key, dr));
           }
         }
       }
@@ -390,7 +385,8 @@ class Compiler {
         ? "SCOPE_PERMISSIONS_OVERRIDE_PARENT"
         : declared;
 
-    const pending: Omit<RuleRow, "params" | "seq">[] = [];
+    // Rows wait for the policy's params, which are known once every condition is compiled.
+    const pending: { definition: RuleDefinition; action: string; evaluationKey: number }[] = [];
     (pp.rules ?? []).forEach((rule, i) => {
       (rule.actions ?? []).forEach((a, j) => {
         const path = `$.principalPolicy.rules[${i}].actions[${j}]`;
@@ -405,30 +401,34 @@ class Compiler {
           consent && compiled ? { op: "none", of: [compiled] } : compiled;
         const ruleKey = `${u.key}#${name}`;
         pending.push({
-          origin: identity,
-          kind: "PRINCIPAL",
-          resource: sanitizeName(rule.resource),
-          role: "*",
+          definition: {
+            origin: identity,
+            kind: "PRINCIPAL",
+            resource: sanitizeName(rule.resource),
+            principal: pp.principal,
+            scope,
+            version,
+            scopePermissions: rowPermissions,
+            name,
+            outputSource: ruleKey,
+            condition,
+            output,
+            effect: consent ? "EFFECT_DENY" : a.effect,
+            fromRolePolicy: false,
+            noMatchForScopePermissions: false,
+          },
           action: a.action,
-          principal: pp.principal,
-          effect: consent ? "EFFECT_DENY" : a.effect,
-          scope,
-          version,
-          scopePermissions: rowPermissions,
-          name,
-          outputSource: ruleKey,
           evaluationKey: this.evaluationKey(ruleKey),
-          fromRolePolicy: false,
-          noMatchForScopePermissions: false,
-          ...(condition ? { condition } : {}),
-          ...(output ? { output } : {}),
         });
       });
     });
     const params = resolved.finalize(conditions);
     this.table.addPolicy(identity, rowPermissions);
     this.policyKeys.push(u.key);
-    for (const row of pending) this.table.addRow({ ...row, params, seq: this.nextSeq() });
+    for (const p of pending) {
+      const compiled = new CompiledRule({ ...p.definition, params });
+      this.table.addRow(new RuleRow(compiled, this.nextSeq(), "*", p.action, p.evaluationKey));
+    }
   }
 
   // ---- role policies ----
@@ -467,11 +467,8 @@ class Compiler {
     const common = {
       origin: identity,
       kind: "RESOURCE" as const,
-      role: rp.role,
-      action: "",
       scope,
       version,
-      params,
       fromRolePolicy: true,
       noMatchForScopePermissions: false,
     };
@@ -479,51 +476,66 @@ class Compiler {
       // Cerbos gives unnamed role policy rules no name: their outputs come from `role.x.vdefault#`.
       const name = rule.name ?? "";
       const evaluationText = `${u.key}#${rp.role}_rule-${String(index).padStart(3, "0")}`;
-      const allowRow: RuleRow = {
-        ...common,
-        seq: this.nextSeq(),
-        resource: rule.resource,
-        name,
-        outputSource: `${u.key}#${name}`,
-        evaluationKey: this.evaluationKey(evaluationText),
-        ...(condition ? { condition } : {}),
-        ...(output ? { output } : {}),
-      };
-      const denyRow: RuleRow | undefined = condition
-        ? {
-            ...common,
-            seq: this.nextSeq(),
-            resource: rule.resource,
-            name,
-            outputSource: `${u.key}#${name}`,
-            evaluationKey: this.evaluationKey(`${evaluationText}#deny`),
-            condition: { op: "none", of: [condition] },
-            effect: "EFFECT_DENY",
-            scopePermissions: "SCOPE_PERMISSIONS_REQUIRE_PARENTAL_CONSENT_FOR_ALLOWS",
-          }
-        : undefined;
+      const outputSource = `${u.key}#${name}`;
+      const allowRow = new RuleRow(
+        new CompiledRule({
+          ...common,
+          resource: rule.resource,
+          name,
+          outputSource,
+          condition,
+          output,
+          params,
+        }),
+        this.nextSeq(),
+        rp.role,
+        "",
+        this.evaluationKey(evaluationText),
+      );
+      const denyRow =
+        condition === undefined
+          ? undefined
+          : new RuleRow(
+              new CompiledRule({
+                ...common,
+                resource: rule.resource,
+                scopePermissions: "SCOPE_PERMISSIONS_REQUIRE_PARENTAL_CONSENT_FOR_ALLOWS",
+                name,
+                outputSource,
+                condition: { op: "none", of: [condition] },
+                params,
+                effect: "EFFECT_DENY",
+              }),
+              this.nextSeq(),
+              rp.role,
+              "",
+              this.evaluationKey(`${evaluationText}#deny`),
+            );
       return {
         resource: compileGlob(rule.resource),
         allowActions: (rule.allowActions ?? []).map((a) => compileGlob(a)),
         allowRow,
-        ...(denyRow ? { denyRow } : {}),
+        denyRow,
       };
     });
-    // The implicit DENY carries no variables: Cerbos evaluates none for it.
-    const { params: _unused, ...blanketBase } = common;
     const group: RolePolicyGroup = {
       role: rp.role,
       rules,
-      blanketDeny: {
-        ...blanketBase,
-        seq: this.nextSeq(),
-        resource: "*",
-        name: "",
-        outputSource: u.key,
-        evaluationKey: this.evaluationKey(`${u.key}#blanket`),
-        effect: "EFFECT_DENY",
-        noMatchForScopePermissions: true,
-      },
+      // The implicit DENY carries no variables: Cerbos evaluates none for it.
+      blanketDeny: new RuleRow(
+        new CompiledRule({
+          ...common,
+          resource: "*",
+          name: "",
+          outputSource: u.key,
+          effect: "EFFECT_DENY",
+          noMatchForScopePermissions: true,
+        }),
+        this.nextSeq(),
+        rp.role,
+        "",
+        this.evaluationKey(`${u.key}#blanket`),
+      ),
     };
     this.table.addRolePolicy(
       version,

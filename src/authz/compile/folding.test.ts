@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { createEngine } from "../engine/index.ts";
 import type { CheckInput } from "../engine/types.ts";
 import type { JsonValue } from "../policy/model.ts";
-import type { RuleRow } from "../ruletable/rule-row.ts";
+import type { CompiledRule } from "../ruletable/rule-row.ts";
 import type { CompiledCondition } from "./compiled-policy.ts";
 import { compilePolicySet } from "./index.ts";
 
@@ -16,13 +16,16 @@ function compile(files: Record<string, string>) {
   return policySet;
 }
 
-function rows(
+/** The rules of the rows that apply to `action`. */
+function rules(
   policySet: ReturnType<typeof compile>,
   action: string,
   kind = "doc",
   roles = ["user"],
-): RuleRow[] {
-  return policySet.internal.ruleTable.query("RESOURCE", "default", kind, "", action, roles, "", []);
+): CompiledRule[] {
+  return policySet.internal.ruleTable
+    .query("RESOURCE", "default", kind, "", action, roles, "", [])
+    .map((row) => row.rule);
 }
 
 const input = (action: string, attr: Record<string, JsonValue> = {}): CheckInput => ({
@@ -81,13 +84,13 @@ const FOLDING = policy(`  constants:
           expr: V.broken
 `);
 
-const names = (row: RuleRow | undefined): string[] =>
-  (row?.params?.variables ?? []).map((v) => v.name);
+const names = (rule: CompiledRule | undefined): string[] =>
+  (rule?.params?.variables ?? []).map((v) => v.name);
 
 describe("folding at load", () => {
   it("evaluates request-independent variables once and reads them as literals", () => {
     const set = compile({ "doc.yaml": FOLDING });
-    const [level] = rows(set, "level");
+    const [level] = rules(set, "level");
     // The engine evaluates a policy's variables together: the folded ones are not among them.
     assert.deepEqual(names(level), ["fromRequest", "mixed", "fromGlobals", "fromClock", "broken"]);
     assert.deepEqual(level?.params?.folded, { double: 6, quadruple: 12 });
@@ -97,7 +100,7 @@ describe("folding at load", () => {
     assert.deepEqual(cond.op === "expr" && cond.expr.program.runtimeReferences, [
       ["R", "attr", "level"],
     ]);
-    const [constant] = rows(set, "constant");
+    const [constant] = rules(set, "constant");
     assert.equal(
       constant?.condition?.op === "expr" && constant.condition.expr.program.constant,
       true,
@@ -106,7 +109,7 @@ describe("folding at load", () => {
 
   it("leaves variables that read the request, globals or the clock to the engine", () => {
     const set = compile({ "doc.yaml": FOLDING });
-    const [mixed] = rows(set, "mixed");
+    const [mixed] = rules(set, "mixed");
     // `mixed` reads the folded `quadruple` as a literal.
     const program = mixed?.params?.variables.find((v) => v.name === "mixed")?.expr.program;
     assert.deepEqual(program?.runtimeReferences, [["V", "fromRequest"]]);
@@ -131,9 +134,9 @@ describe("folding at load", () => {
           expr: V.broken || V.dependent
 `),
     });
-    const [row] = rows(set, "view");
-    assert.deepEqual(names(row), ["broken", "dependent"]);
-    assert.deepEqual(row?.params?.folded, { ok: 4 });
+    const [rule] = rules(set, "view");
+    assert.deepEqual(names(rule), ["broken", "dependent"]);
+    assert.deepEqual(rule?.params?.folded, { ok: 4 });
     // `broken` fails and is left out of V; `dependent` absorbs that error (`||`), and so does
     // the condition.
     const [out] = createEngine(set).check([input("view")]);
@@ -168,8 +171,8 @@ describe("folding at load", () => {
           expr: V.a == 2 && dyn(V)["a"] == 2
 `),
     });
-    const [row] = rows(set, "view");
-    assert.deepEqual(names(row), ["a"]);
+    const [rule] = rules(set, "view");
+    assert.deepEqual(names(rule), ["a"]);
     assert.equal(
       createEngine(set).check([input("view")])[0]?.actions["view"]?.effect,
       "EFFECT_ALLOW",
@@ -194,7 +197,7 @@ resourcePolicy:
 `;
     const set = compile({ "a.yaml": doc("a", 1), "b.yaml": doc("b", 5), "c.yaml": doc("c", 1) });
     const programOf = (kind: string) => {
-      const c = rows(set, "view", kind)[0]?.condition;
+      const c = rules(set, "view", kind)[0]?.condition;
       return c?.op === "expr" ? c.expr.program : undefined;
     };
     assert.equal(programOf("a"), programOf("c"));
@@ -270,15 +273,15 @@ describe("conditions that fold", () => {
 
   it("drops constants that decide nothing and what is never evaluated", () => {
     const set = compile({ "doc.yaml": CONDITIONS });
-    assert.deepEqual(sources(rows(set, "all")[0]?.condition), {
+    assert.deepEqual(sources(rules(set, "all")[0]?.condition), {
       all: ["R.attr.ok == true", "!C.on"],
     });
-    assert.deepEqual(sources(rows(set, "any")[0]?.condition), {
+    assert.deepEqual(sources(rules(set, "any")[0]?.condition), {
       any: ["R.attr.ok == true", "1 / C.zero == 1", "C.on"],
     });
-    assert.deepEqual(sources(rows(set, "none")[0]?.condition), { none: [] });
+    assert.deepEqual(sources(rules(set, "none")[0]?.condition), { none: [] });
     // A condition that is constant stays: the rule exists, and emits its outputs.
-    assert.deepEqual(sources(rows(set, "never")[0]?.condition), "!C.on");
+    assert.deepEqual(sources(rules(set, "never")[0]?.condition), "!C.on");
   });
 
   it("evaluates as before, errors and outputs included", () => {

@@ -48,22 +48,23 @@ export class PlanRow {
   readonly visitParams: CompiledParams | undefined;
 
   constructor(row: RuleRow) {
+    const rule = row.rule;
     this.row = row;
     this.evaluationKey = row.evaluationKey;
-    this.condition = row.condition;
-    this.params = row.params;
+    this.condition = rule.condition;
+    this.params = rule.params;
     this.derivedRole = row.derivedRole;
-    this.unconditional = row.condition === undefined && row.derivedRole?.condition === undefined;
-    this.effect = row.effect;
-    this.fromRolePolicy = row.fromRolePolicy;
-    this.noMatchForScopePermissions = row.noMatchForScopePermissions;
-    this.ruleActivated = row.output?.ruleActivated;
-    this.conditionNotMet = row.output?.conditionNotMet;
+    this.unconditional = rule.condition === undefined && row.derivedRole?.condition === undefined;
+    this.effect = rule.effect;
+    this.fromRolePolicy = rule.fromRolePolicy;
+    this.noMatchForScopePermissions = rule.noMatchForScopePermissions;
+    this.ruleActivated = rule.output?.ruleActivated;
+    this.conditionNotMet = rule.output?.conditionNotMet;
     // A rule's variables are worked out whenever the rule is visited (errors included); a role
     // policy rule's only when its condition is (as cerbos 0.55 does).
     this.visitParams =
-      !row.fromRolePolicy && row.params !== undefined && row.params.variables.length > 0
-        ? row.params
+      !rule.fromRolePolicy && rule.params !== undefined && rule.params.variables.length > 0
+        ? rule.params
         : undefined;
   }
 }

@@ -329,7 +329,7 @@ class Evaluation {
   output(row: PlanRow, expr: CompiledExpr, action: string): void {
     const bindings = this.#bindings(row.params, this.variablesOf(row.params));
     const v = expr.program.evaluate(bindings, this.ctx);
-    const src = row.row.outputSource;
+    const src = row.row.rule.outputSource;
     let entry: OutputEntry;
     if (v instanceof CelError) {
       entry = { src, action, val: null, error: v.message };
@@ -649,8 +649,8 @@ export function checkInput(
               // Strict evaluation: a rule that cannot be evaluated denies the action outright,
               // whatever its effect, in the name of its own policy and scope (as cerbos 0.55 does).
               effect = "EFFECT_DENY";
-              policy = row.row.origin.key;
-              decidingScope = row.row.scope;
+              policy = row.row.rule.origin.key;
+              decidingScope = row.row.rule.scope;
               if (explain) decidedBy = trace(pt, scope, role, row, false, errors);
               break kindsLoop;
             }
@@ -668,7 +668,7 @@ export function checkInput(
                 roleEffect = "EFFECT_DENY";
                 roleScope = scope;
                 // The implicit DENY of a role policy is attributed to that role policy.
-                if (row.fromRolePolicy) rolePolicy = row.row.origin.key;
+                if (row.fromRolePolicy) rolePolicy = row.row.rule.origin.key;
                 roleDecider = t;
                 break scopesLoop;
               } else if (row.noMatchForScopePermissions) {
@@ -768,14 +768,14 @@ function trace(
   matched: boolean,
   errors: string[] | undefined,
 ): RuleTrace {
-  const row = planRow.row;
+  const { effect, derivedRole } = planRow;
   return {
     policyKind: pt,
     scope,
     role,
-    rule: row.outputSource,
-    ...(row.effect ? { effect: row.effect } : {}),
-    ...(row.derivedRole ? { derivedRole: row.derivedRole.name } : {}),
+    rule: planRow.row.rule.outputSource,
+    ...(effect ? { effect } : {}),
+    ...(derivedRole ? { derivedRole: derivedRole.name } : {}),
     matched,
     ...(errors && errors.length > 0 ? { errors } : {}),
   };

@@ -124,23 +124,24 @@ export class RuleTable {
   }
 
   addRow(row: RuleRow): void {
-    if (row.kind === "PRINCIPAL") {
-      const ps = this.#principalScope(row.principal ?? "", row.version, row.scope);
+    const rule = row.rule;
+    if (rule.kind === "PRINCIPAL") {
+      const ps = this.#principalScope(rule.principal ?? "", rule.version, rule.scope);
       ps.byResource
-        .getOrCreate(row.resource, () => new PatternIndex())
+        .getOrCreate(rule.resource, () => new PatternIndex())
         .getOrCreate(row.action, () => [])
         .push(row);
-      this.#noteScope("PRINCIPAL", row.scope, row.scopePermissions);
+      this.#noteScope("PRINCIPAL", rule.scope, rule.scopePermissions);
       return;
     }
-    const rs = this.#resourceScope(row.version, row.scope);
-    rs.resourcePatterns.getOrCreate(row.resource, () => true);
+    const rs = this.#resourceScope(rule.version, rule.scope);
+    rs.resourcePatterns.getOrCreate(rule.resource, () => true);
     rs.byResource
-      .getOrCreate(row.resource, () => new PatternIndex())
+      .getOrCreate(rule.resource, () => new PatternIndex())
       .getOrCreate(row.role, () => new PatternIndex())
       .getOrCreate(row.action, () => [])
       .push(row);
-    this.#noteScope("RESOURCE", row.scope, row.scopePermissions);
+    this.#noteScope("RESOURCE", rule.scope, rule.scopePermissions);
   }
 
   addRolePolicy(
@@ -339,7 +340,11 @@ export class RuleTable {
           continue;
         }
         for (const rule of group.rules) {
-          if (rule.denyRow && rule.resource(resource) && rule.allowActions.some((m) => m(action))) {
+          if (
+            rule.denyRow !== undefined &&
+            rule.resource(resource) &&
+            rule.allowActions.some((m) => m(action))
+          ) {
             out.push(rule.denyRow);
           }
         }

@@ -21,7 +21,7 @@
 // those four values are host maps that answer to both names (see CerbosMessage).
 
 import { createEnvironment, type CelEnvironment } from "../index.ts";
-import type { CelLibrary, MessageDecl } from "../library.ts";
+import type { CelLibrary, FieldReader, MessageDecl } from "../library.ts";
 import { extensionLibraries } from "../lib/index.ts";
 import { T, type CelType } from "../types.ts";
 import type { CelMapLike, CelMapValue, CelValue } from "../value.ts";
@@ -61,6 +61,7 @@ export const cerbosMessages: readonly MessageDecl[] = [
       auxData: T.message(AUX_DATA_TYPE),
       aux_data: T.message(AUX_DATA_TYPE),
     },
+    fieldReader: (field) => readerOf(RequestMessage.readers, field),
   },
   {
     name: PRINCIPAL_TYPE,
@@ -72,6 +73,7 @@ export const cerbosMessages: readonly MessageDecl[] = [
       policy_version: T.string,
       scope: T.string,
     },
+    fieldReader: (field) => readerOf(PrincipalMessage.readers, field),
   },
   {
     name: RESOURCE_TYPE,
@@ -83,6 +85,7 @@ export const cerbosMessages: readonly MessageDecl[] = [
       policy_version: T.string,
       scope: T.string,
     },
+    fieldReader: (field) => readerOf(ResourceMessage.readers, field),
   },
   { name: AUX_DATA_TYPE, fields: { jwt: ATTR, jwts: T.map(T.string, T.message(JWT_TYPE)) } },
   { name: JWT_TYPE, fields: { claims: ATTR } },
@@ -91,6 +94,13 @@ export const cerbosMessages: readonly MessageDecl[] = [
     fields: { effectiveDerivedRoles: T.list(T.string), effective_derived_roles: T.list(T.string) },
   },
 ];
+
+function readerOf(
+  readers: Readonly<Record<string, FieldReader>>,
+  field: string,
+): FieldReader | undefined {
+  return Object.hasOwn(readers, field) ? readers[field] : undefined;
+}
 
 /** Every identifier a Cerbos condition may use, with its type. */
 export const cerbosVariables: Readonly<Record<string, CelType>> = {
@@ -241,6 +251,16 @@ class PrincipalMessage extends CerbosMessage {
     if (key === "roles") return this.#p.roles;
     return entityField(this.#p, key);
   }
+
+  /** One reader per field, each its own function, so each read site stays monomorphic. */
+  static readonly readers: Readonly<Record<string, FieldReader>> = {
+    id: (v) => (v instanceof PrincipalMessage ? v.#p.id : undefined),
+    roles: (v) => (v instanceof PrincipalMessage ? v.#p.roles : undefined),
+    attr: (v) => (v instanceof PrincipalMessage ? (v.#p.attr ?? EMPTY) : undefined),
+    policyVersion: (v) => (v instanceof PrincipalMessage ? (v.#p.policyVersion ?? "") : undefined),
+    policy_version: (v) => (v instanceof PrincipalMessage ? (v.#p.policyVersion ?? "") : undefined),
+    scope: (v) => (v instanceof PrincipalMessage ? (v.#p.scope ?? "") : undefined),
+  };
 }
 describeMessage(
   PrincipalMessage,
@@ -261,6 +281,16 @@ class ResourceMessage extends CerbosMessage {
     if (key === "id") return this.#r.id;
     return entityField(this.#r, key);
   }
+
+  /** One reader per field, each its own function, so each read site stays monomorphic. */
+  static readonly readers: Readonly<Record<string, FieldReader>> = {
+    kind: (v) => (v instanceof ResourceMessage ? v.#r.kind : undefined),
+    id: (v) => (v instanceof ResourceMessage ? v.#r.id : undefined),
+    attr: (v) => (v instanceof ResourceMessage ? (v.#r.attr ?? EMPTY) : undefined),
+    policyVersion: (v) => (v instanceof ResourceMessage ? (v.#r.policyVersion ?? "") : undefined),
+    policy_version: (v) => (v instanceof ResourceMessage ? (v.#r.policyVersion ?? "") : undefined),
+    scope: (v) => (v instanceof ResourceMessage ? (v.#r.scope ?? "") : undefined),
+  };
 }
 describeMessage(
   ResourceMessage,
@@ -294,11 +324,23 @@ class RequestMessage extends CerbosMessage {
         return this.resource;
       case "auxData":
       case "aux_data":
-        return (this.#aux ??= auxDataValue(this.#auxData));
+        return this.#auxDataValue();
       default:
         return undefined;
     }
   }
+
+  #auxDataValue(): CelMapValue {
+    return (this.#aux ??= auxDataValue(this.#auxData));
+  }
+
+  /** One reader per field, each its own function, so each read site stays monomorphic. */
+  static readonly readers: Readonly<Record<string, FieldReader>> = {
+    principal: (v) => (v instanceof RequestMessage ? v.principal : undefined),
+    resource: (v) => (v instanceof RequestMessage ? v.resource : undefined),
+    auxData: (v) => (v instanceof RequestMessage ? v.#auxDataValue() : undefined),
+    aux_data: (v) => (v instanceof RequestMessage ? v.#auxDataValue() : undefined),
+  };
 }
 describeMessage(RequestMessage, ["principal", "resource", "auxData"], ["aux_data"]);
 
