@@ -46,7 +46,11 @@ function comparable(e: Entry): string {
     // proto field order, which Cerbos's encoder does not keep for these; sets as in the API test
     const { requestId, resourceId, actions, ...rest } = out;
     for (const k of Object.keys(out)) delete out[k];
-    Object.assign(out, { requestId, resourceId, actions, ...rest });
+    // Cerbos writes the actions map in Go's random map order.
+    const sortedActions = Object.fromEntries(
+      Object.entries(actions as Entry).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    Object.assign(out, { requestId, resourceId, actions: sortedActions, ...rest });
     (out["effectiveDerivedRoles"] as string[] | undefined)?.sort();
     const outs = out["outputs"] as Entry[] | undefined;
     if (outs) out["outputs"] = outs.map((x) => JSON.stringify(x)).sort();

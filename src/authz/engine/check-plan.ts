@@ -17,6 +17,7 @@ import { principalPolicyKey, resourcePolicyKey, sanitizeName } from "../compile/
 import { matchesGlob } from "../ruletable/glob.ts";
 import type { RuleRow } from "../ruletable/rule-row.ts";
 import type { RuleTable } from "../ruletable/rule-table.ts";
+import { conditionTest, type ConditionTest } from "./condition-test.ts";
 import type { ActionEffect } from "./types.ts";
 
 /**
@@ -34,9 +35,12 @@ const ACTION_LIMIT = 64;
 export class PlanRow {
   readonly row: RuleRow;
   readonly evaluationKey: number;
-  readonly condition: CompiledCondition | undefined;
+  /** The rule's condition, ready to run. */
+  readonly conditionTest: ConditionTest | undefined;
   readonly params: CompiledParams | undefined;
   readonly derivedRole: CompiledDerivedRole | undefined;
+  /** The derived role's condition, ready to run. */
+  readonly derivedRoleTest: ConditionTest | undefined;
   /** No condition and no derived role condition: the row always holds. */
   readonly unconditional: boolean;
   readonly effect: Effect | undefined;
@@ -51,9 +55,10 @@ export class PlanRow {
     const rule = row.rule;
     this.row = row;
     this.evaluationKey = row.evaluationKey;
-    this.condition = rule.condition;
+    this.conditionTest = rule.condition && conditionTest(rule.condition);
     this.params = rule.params;
     this.derivedRole = row.derivedRole;
+    this.derivedRoleTest = row.derivedRole?.condition && conditionTest(row.derivedRole.condition);
     this.unconditional = rule.condition === undefined && row.derivedRole?.condition === undefined;
     this.effect = rule.effect;
     this.fromRolePolicy = rule.fromRolePolicy;
@@ -86,7 +91,7 @@ function sharedDecisions(policy: string): SharedDecisions {
 const planRows = new WeakMap<RuleRow, PlanRow>();
 
 /** Most (role, scope, action) combinations have no rows: they share this. */
-const NO_ROWS: readonly PlanRow[] = Object.freeze([]);
+const NO_ROWS: readonly PlanRow[] = [];
 
 function planRowsOf(rows: readonly RuleRow[]): readonly PlanRow[] {
   if (rows.length === 0) return NO_ROWS;
@@ -129,6 +134,8 @@ export class ResourcePlan {
   readonly derivedRoles: readonly (readonly CompiledDerivedRole[])[];
   /** Per consulted scope, per derived role: whether rules may reuse its up-front result. */
   readonly reusableDerivedRoles: readonly (readonly boolean[])[];
+  /** Per consulted scope, per derived role: its condition, ready to run. */
+  readonly derivedRoleTests: readonly (readonly (ConditionTest | undefined)[])[];
   /** Per consulted scope: its scope permissions. */
   readonly permissions: readonly (ScopePermissions | undefined)[];
   readonly #table: RuleTable;
@@ -168,6 +175,9 @@ export class ResourcePlan {
       ),
     );
     this.reusableDerivedRoles = this.derivedRoles.map((drs) => drs.map(isReusable));
+    this.derivedRoleTests = this.derivedRoles.map((drs) =>
+      drs.map((dr) => dr.condition && conditionTest(dr.condition)),
+    );
   }
 
   /**

@@ -6,7 +6,6 @@
 // documented it was established against the 0.55 binary; comments say so.
 
 import type {
-  CompiledCondition,
   CompiledDerivedRole,
   CompiledExpr,
   CompiledParams,
@@ -31,6 +30,7 @@ import type {
 } from "./types.ts";
 import type { PlanCache, PlanRow, SharedDecisions } from "./check-plan.ts";
 import { CheckClock, type StampedSlots } from "./check-scratch.ts";
+import type { ConditionRun, ConditionTest } from "./condition-test.ts";
 import { FailedRuntime } from "./failed-runtime.ts";
 import { EMPTY_VARIABLES, VariablesMap } from "./variables-map.ts";
 
@@ -125,9 +125,10 @@ export class CheckMemory {
  * Everything one check call computes once and shares between actions. Its structures are
  * created on first use: most checks need only a few of them.
  */
-class Evaluation {
+class Evaluation implements ConditionRun {
   readonly config: CheckConfig;
   readonly ctx: EvalContext;
+  readonly strict: boolean;
   readonly #memory: CheckMemory;
   readonly #input: CheckInput;
   #bindingsObject: ConditionBindings | undefined;
@@ -145,6 +146,7 @@ class Evaluation {
   constructor(config: CheckConfig, input: CheckInput, ctx: EvalContext) {
     this.config = config;
     this.ctx = ctx;
+    this.strict = config.strictEvaluation;
     this.#memory = config.memory;
     this.#input = input;
     config.memory.clock.next();
@@ -284,46 +286,16 @@ class Evaluation {
    * afterwards), so the caller can let a DENY rule deny. Non-boolean results count as false.
    */
   condition(
-    cond: CompiledCondition | undefined,
+    test: ConditionTest | undefined,
     params: CompiledParams | undefined,
     vars?: VariablesMap,
   ): boolean {
     this.errored = false;
-    if (!cond) return true;
+    if (test === undefined) return true;
     // Variables are worked out only for a condition that is there (a role policy rule without
     // one evaluates none, as in cerbos 0.55).
-    const bindings = this.#bindings(params, vars ?? this.variablesOf(params));
-    const ok = this.#run(cond, bindings);
-    return this.config.strictEvaluation && this.errored ? false : ok;
-  }
-
-  #run(c: CompiledCondition, bindings: Record<string, CelValue>): boolean {
-    const strict = this.config.strictEvaluation;
-    switch (c.op) {
-      case "expr": {
-        const v = c.expr.program.evaluate(bindings, this.ctx);
-        if (v === true) return true;
-        if (v instanceof CelError) {
-          this.errored = true;
-          this.recordError(c.expr.source, v.message);
-        }
-        return false;
-      }
-      case "all":
-        for (const sub of c.of)
-          if (!this.#run(sub, bindings) || (strict && this.errored)) return false;
-        return true;
-      case "any":
-        for (const sub of c.of) {
-          if (this.#run(sub, bindings)) return true;
-          if (strict && this.errored) return false;
-        }
-        return false;
-      case "none":
-        for (const sub of c.of)
-          if (this.#run(sub, bindings) || (strict && this.errored)) return false;
-        return true;
-    }
+    const ok = test(this, this.#bindings(params, vars ?? this.variablesOf(params)));
+    return this.strict && this.errored ? false : ok;
   }
 
   output(row: PlanRow, expr: CompiledExpr, action: string): void {
@@ -593,12 +565,13 @@ export function checkInput(
               // action, and the errors of its condition are reported (as cerbos 0.55 does).
               const derivedRoles = plan.derivedRoles[s] as readonly CompiledDerivedRole[];
               const reusable = plan.reusableDerivedRoles[s] as readonly boolean[];
+              const tests = plan.derivedRoleTests[s] as readonly (ConditionTest | undefined)[];
               for (let d = 0; d < derivedRoles.length; d++) {
                 const dr = derivedRoles[d] as CompiledDerivedRole;
                 const vars = strict
                   ? evaluation.variablesOf(dr.params)
                   : evaluation.nullFailedVariablesOf(dr.params);
-                const ok = evaluation.condition(dr.condition, dr.params, vars);
+                const ok = evaluation.condition(tests[d], dr.params, vars);
                 if (reusable[d]) evaluation.rememberDerivedRole(dr, ok);
                 if (evaluation.errored && strict) (failedRoles ??= []).push(dr.name);
                 if (ok) {
@@ -748,14 +721,14 @@ export function checkInput(
 function evaluateRow(evaluation: Evaluation, row: PlanRow, explain: boolean): RowResult {
   const strict = evaluation.config.strictEvaluation;
   const dr = row.derivedRole;
-  if (dr?.condition) {
+  if (dr !== undefined && row.derivedRoleTest !== undefined) {
     // Explanations list each rule's own errors, so they evaluate the derived role again.
     const reused = explain ? undefined : evaluation.derivedRoleResult(dr);
-    const ok = reused ?? evaluation.condition(dr.condition, dr.params);
+    const ok = reused ?? evaluation.condition(row.derivedRoleTest, dr.params);
     if (evaluation.errored && strict) return "errored";
     if (!ok) return "skipped";
   }
-  const ok = evaluation.condition(row.condition, row.params);
+  const ok = evaluation.condition(row.conditionTest, row.params);
   if (evaluation.errored && strict) return "errored";
   return ok ? "satisfied" : "unsatisfied";
 }
