@@ -1,7 +1,7 @@
 // A CEL environment: declared variables, message types and the functions of every library,
 // merged once so that checking an expression only does map lookups.
 
-import type { CelLibrary, MessageDecl, Overload } from "./library.ts";
+import type { BindingReader, CelLibrary, MessageDecl, Overload } from "./library.ts";
 import { T, type CelType } from "./types.ts";
 
 export interface Environment {
@@ -11,6 +11,8 @@ export interface Environment {
   readonly messages: ReadonlyMap<string, MessageDecl>;
   /** Identifiers that denote types when used as values (`int`, `google.protobuf.Timestamp`, `net.IP`). */
   readonly typeNames: ReadonlyMap<string, CelType>;
+  /** Fast reads of some variables from the bindings (see CelEnvironmentOptions.bindingReaders). */
+  readonly bindingReaders: ReadonlyMap<string, BindingReader>;
 }
 
 const BUILTIN_TYPE_NAMES: readonly [string, CelType][] = [
@@ -33,6 +35,7 @@ export function buildEnvironment(
   variables: Readonly<Record<string, CelType>>,
   libraries: readonly CelLibrary[],
   messages: readonly MessageDecl[],
+  bindingReaders: Readonly<Record<string, BindingReader>> = {},
 ): Environment {
   const functions = new Map<string, Overload[]>();
   const msgs = new Map<string, MessageDecl>();
@@ -61,5 +64,11 @@ export function buildEnvironment(
     for (const m of lib.messages ?? []) addMessage(m);
   }
   for (const m of messages) addMessage(m);
-  return { variables: new Map(Object.entries(variables)), functions, messages: msgs, typeNames };
+  return {
+    variables: new Map(Object.entries(variables)),
+    functions,
+    messages: msgs,
+    typeNames,
+    bindingReaders: new Map(Object.entries(bindingReaders)),
+  };
 }

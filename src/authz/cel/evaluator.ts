@@ -15,7 +15,7 @@ import {
 } from "./access.ts";
 import type { ComprehensionNode, CallNode, Expr, LiteralNode, SelectNode } from "./ast.ts";
 import type { CheckResult } from "./checker.ts";
-import type { Overload } from "./library.ts";
+import type { BindingReader, Overload } from "./library.ts";
 import { dispatch, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
 import {
   isCelMap,
@@ -60,6 +60,7 @@ export interface CompiledProgram {
 export type KnownValues = ReadonlyMap<string, CelValue>;
 
 const NOTHING_KNOWN: KnownValues = new Map();
+const NO_READERS: ReadonlyMap<string, BindingReader> = new Map();
 
 /**
  * Given to selectField as its answer for an absent key, and swapped by the caller for the
@@ -71,8 +72,9 @@ export function compileProgram(
   expr: Expr,
   checked: CheckResult,
   known: KnownValues = NOTHING_KNOWN,
+  bindingReaders: ReadonlyMap<string, BindingReader> = NO_READERS,
 ): CompiledProgram {
-  const c = new Compiler(checked, known);
+  const c = new Compiler(checked, known, bindingReaders);
   const run = c.compile(expr);
   if (expr.kind !== "literal" && !c.isFoldable(expr, new Set())) return { run, slots: c.slotCount };
   try {
@@ -117,13 +119,19 @@ export function typeValueName(t: CelType): string {
 class Compiler {
   readonly checked: CheckResult;
   readonly known: KnownValues;
+  readonly bindingReaders: ReadonlyMap<string, BindingReader>;
   slotCount = 0;
   /** Comprehension variable name -> slot, innermost last. */
   readonly scopes: Map<string, number>[] = [];
 
-  constructor(checked: CheckResult, known: KnownValues) {
+  constructor(
+    checked: CheckResult,
+    known: KnownValues,
+    bindingReaders: ReadonlyMap<string, BindingReader>,
+  ) {
     this.checked = checked;
     this.known = known;
+    this.bindingReaders = bindingReaders;
   }
 
   /** The known value of `x.field` where `x` is a declared (not comprehension) variable. */
@@ -263,6 +271,13 @@ class Compiler {
     const global = r?.kind === "global" ? r.name : name;
     // Made on first failure: most names are always bound, and a large policy set has many.
     let missing: CelError | undefined;
+    const reader = this.bindingReaders.get(global);
+    if (reader !== undefined) {
+      return (b) => {
+        const v = reader(b);
+        return v === undefined ? (missing ??= new CelError(`no such attribute(s): ${global}`)) : v;
+      };
+    }
     return (b) => {
       const v = b[global];
       return v === undefined ? (missing ??= new CelError(`no such attribute(s): ${global}`)) : v;

@@ -5,7 +5,7 @@
 import { checkExpression } from "./checker.ts";
 import { buildEnvironment, type Environment } from "./environment.ts";
 import { compileProgram, type KnownValues } from "./evaluator.ts";
-import type { CelLibrary, EvalContext, MessageDecl } from "./library.ts";
+import type { BindingReader, CelLibrary, EvalContext, MessageDecl } from "./library.ts";
 import { parseCel } from "./parser.ts";
 export { isReservedWord } from "./parser.ts";
 import { collectReferences } from "./references.ts";
@@ -16,7 +16,14 @@ import { CelError, type CelResult, type CelValue } from "./value.ts";
 export { formatCelValue, toJsonValue } from "./format.ts";
 export type { KnownValues } from "./evaluator.ts";
 export { T, type CelType } from "./types.ts";
-export type { CelLibrary, EvalContext, FunctionDecl, MessageDecl, Overload } from "./library.ts";
+export type {
+  BindingReader,
+  CelLibrary,
+  EvalContext,
+  FunctionDecl,
+  MessageDecl,
+  Overload,
+} from "./library.ts";
 export {
   CelDuration,
   CelError,
@@ -58,6 +65,8 @@ export interface CelEnvironmentOptions {
   /** In addition to the standard library. */
   libraries?: readonly CelLibrary[];
   messages?: readonly MessageDecl[];
+  /** Optional fast reads of variables from the bindings, by variable name. */
+  bindingReaders?: Readonly<Record<string, BindingReader>>;
 }
 
 export interface CelEnvironment {
@@ -71,6 +80,7 @@ export function createEnvironment(opts: CelEnvironmentOptions): CelEnvironment {
       opts.variables,
       [standardLibrary, ...(opts.libraries ?? [])],
       opts.messages ?? [],
+      opts.bindingReaders,
     ),
   };
 }
@@ -148,7 +158,7 @@ export function compileExpression(
     return { issues };
   }
   const known = options.known;
-  const program = compileProgram(parsed.expr, checked, known);
+  const program = compileProgram(parsed.expr, checked, known, env.env.bindingReaders);
   const run = program.run;
   const slots = program.slots;
   const references = collectReferences(parsed.expr, checked);

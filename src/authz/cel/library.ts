@@ -60,6 +60,12 @@ export interface MessageDecl {
 /** A fast read of one message field from its host object (see MessageDecl.fieldReader). */
 export type FieldReader = (value: CelResult) => CelValue | undefined;
 
+/**
+ * A fast read of one variable from the bindings: a function of its own per name, so the read
+ * stays monomorphic where a lookup by a name held in a variable would not.
+ */
+export type BindingReader = (bindings: Readonly<Record<string, CelValue>>) => CelValue | undefined;
+
 export interface CelLibrary {
   readonly name: string;
   readonly functions?: readonly FunctionDecl[];

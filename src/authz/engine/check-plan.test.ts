@@ -60,6 +60,13 @@ describe("PlanCache", () => {
     assert.notEqual(cache.resourcePlan("default", "doc", "", ["admin", "user"]), p);
     assert.notEqual(cache.resourcePlan("default", "doc", "", ["user"]), p);
     assert.notEqual(cache.resourcePlan("default", "doc", "a", ["user", "admin"]), p);
+    // Right after itself (the last plan is checked first) and after others alike.
+    const q = cache.resourcePlan("default", "doc", "", ["user"]);
+    assert.equal(cache.resourcePlan("default", "doc", "", ["user"]), q);
+    assert.notEqual(cache.resourcePlan("default", "doc", "", ["user", "user"]), q);
+    assert.notEqual(cache.resourcePlan("v2", "doc", "", ["user"]), q);
+    assert.notEqual(cache.resourcePlan("default", "doc2", "", ["user"]), q);
+    assert.equal(cache.resourcePlan("default", "doc", "", ["user", "admin"]), p);
     assert.equal(p.policyKey, "resource.doc.vdefault");
     assert.deepEqual(p.scopes, [""]);
     assert.equal(p.exists, true);

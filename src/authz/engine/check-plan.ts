@@ -140,6 +140,10 @@ export class ResourcePlan {
   readonly permissions: readonly (ScopePermissions | undefined)[];
   readonly #table: RuleTable;
   readonly #version: string;
+  /** The request names this plan answers for (see PlanCache.resourcePlan). */
+  readonly #requestKind: string;
+  readonly #scope: string;
+  readonly #roles: readonly string[];
   /** The sanitised kind, as the rule table is keyed. */
   readonly kind: string;
   /** Per role of the request: the role plus its ancestors from role policies. */
@@ -158,6 +162,9 @@ export class ResourcePlan {
     const kind = sanitizeName(requestKind);
     this.#table = table;
     this.#version = version;
+    this.#requestKind = requestKind;
+    this.#scope = scope;
+    this.#roles = [...roles];
     this.kind = kind;
     this.scopes = table.scopesFor("RESOURCE", scope, lenient);
     this.policyKey =
@@ -178,6 +185,19 @@ export class ResourcePlan {
     this.derivedRoleTests = this.derivedRoles.map((drs) =>
       drs.map((dr) => dr.condition && conditionTest(dr.condition)),
     );
+  }
+
+  /** Whether this plan is the one for these request names. */
+  answers(version: string, requestKind: string, scope: string, roles: readonly string[]): boolean {
+    if (
+      this.#version !== version ||
+      this.#requestKind !== requestKind ||
+      this.#scope !== scope ||
+      this.#roles.length !== roles.length
+    )
+      return false;
+    for (let i = 0; i < roles.length; i++) if (this.#roles[i] !== roles[i]) return false;
+    return true;
   }
 
   /**
@@ -331,6 +351,8 @@ export class PlanCache {
   readonly #principals = new PlanTree<PrincipalPlan>();
   /** Most policy sets have no principal policies: one shared empty plan then. */
   readonly #noPrincipalPolicies: PrincipalPlan | undefined;
+  /** The last resource plan handed out: consecutive checks often share one. */
+  #lastResourcePlan: ResourcePlan | undefined;
 
   constructor(table: RuleTable, lenient: boolean) {
     this.#table = table;
@@ -345,15 +367,18 @@ export class PlanCache {
     scope: string,
     roles: readonly string[],
   ): ResourcePlan {
+    const last = this.#lastResourcePlan;
+    if (last !== undefined && last.answers(version, requestKind, scope, roles)) return last;
     let node = this.#resources.root().child(version).child(requestKind).child(scope);
     for (const role of roles) node = node.child(role);
-    return (
+    const plan =
       node.plan ??
       this.#resources.set(
         node,
         new ResourcePlan(this.#table, version, requestKind, scope, this.#lenient, roles),
-      )
-    );
+      );
+    this.#lastResourcePlan = plan;
+    return plan;
   }
 
   /** `kind` is the sanitised kind (`ResourcePlan.kind`). */

@@ -21,7 +21,7 @@
 // those four values are host maps that answer to both names (see CerbosMessage).
 
 import { createEnvironment, type CelEnvironment } from "../index.ts";
-import type { CelLibrary, FieldReader, MessageDecl } from "../library.ts";
+import type { BindingReader, CelLibrary, FieldReader, MessageDecl } from "../library.ts";
 import { extensionLibraries } from "../lib/index.ts";
 import { T, type CelType } from "../types.ts";
 import type { CelMapLike, CelMapValue, CelValue } from "../value.ts";
@@ -132,6 +132,20 @@ export function cerbosLibraries(): readonly CelLibrary[] {
   return CERBOS_LIBRARIES;
 }
 
+/** One reader per identifier, each its own function, so each read site stays monomorphic. */
+const CERBOS_BINDING_READERS: Readonly<Record<string, BindingReader>> = {
+  request: (b) => b["request"],
+  P: (b) => b["P"],
+  R: (b) => b["R"],
+  runtime: (b) => b["runtime"],
+  V: (b) => b["V"],
+  variables: (b) => b["variables"],
+  C: (b) => b["C"],
+  constants: (b) => b["constants"],
+  G: (b) => b["G"],
+  globals: (b) => b["globals"],
+};
+
 let cached: CelEnvironment | undefined;
 
 /** The environment every Cerbos condition is compiled in; built once and shared. */
@@ -140,6 +154,7 @@ export function cerbosEnvironment(): CelEnvironment {
     variables: cerbosVariables,
     libraries: CERBOS_LIBRARIES,
     messages: cerbosMessages,
+    bindingReaders: CERBOS_BINDING_READERS,
   });
   return cached;
 }
