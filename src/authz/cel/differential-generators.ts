@@ -29,6 +29,7 @@ import {
   type CelType,
   type CelValue,
 } from "./index.ts";
+import { runtimeTypeName } from "./maps.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Values across the two representations
@@ -71,30 +72,6 @@ export function fromBuf(v: unknown): CelResult {
   return v as CelValue;
 }
 
-/** The CEL type of a value, as far as exact comparison needs it. */
-function kindOf(v: CelValue): string {
-  if (v === null) return "null";
-  switch (typeof v) {
-    case "boolean":
-      return "bool";
-    case "bigint":
-      return "int";
-    case "number":
-      return "double";
-    case "string":
-      return "string";
-    default:
-  }
-  if (v instanceof CelUint) return "uint";
-  if (v instanceof Uint8Array) return "bytes";
-  if (v instanceof CelTimestamp) return "timestamp";
-  if (v instanceof CelDuration) return "duration";
-  if (v instanceof CelTypeValue) return "type";
-  if (Array.isArray(v)) return "list";
-  if (isCelMap(v)) return "map";
-  return "other";
-}
-
 function keyString(k: CelValue): string {
   if (k instanceof CelUint) return `${k.value}u`;
   return typeof k === "string" || typeof k === "bigint" || typeof k === "boolean"
@@ -110,8 +87,8 @@ function keyString(k: CelValue): string {
 export function sameResult(a: CelResult, b: CelResult): boolean {
   if (a instanceof CelError || b instanceof CelError)
     return a instanceof CelError && b instanceof CelError;
-  const kind = kindOf(a);
-  if (kind !== kindOf(b)) return false;
+  const kind = runtimeTypeName(a);
+  if (kind !== runtimeTypeName(b)) return false;
   switch (kind) {
     case "double":
       return Object.is(a, b);
@@ -122,8 +99,8 @@ export function sameResult(a: CelResult, b: CelResult): boolean {
       const y = b as Uint8Array;
       return x.length === y.length && x.every((n, i) => n === y[i]);
     }
-    case "timestamp":
-    case "duration": {
+    case "google.protobuf.Timestamp":
+    case "google.protobuf.Duration": {
       const x = a as CelTimestamp | CelDuration;
       const y = b as CelTimestamp | CelDuration;
       return x.seconds === y.seconds && x.nanos === y.nanos;
@@ -144,10 +121,13 @@ export function sameResult(a: CelResult, b: CelResult): boolean {
         return w !== undefined && sameResult(v, w);
       });
     }
-    case "other":
-      return false;
-    default:
+    case "bool":
+    case "int":
+    case "string":
+    case "null_type":
       return a === b;
+    default:
+      return false;
   }
 }
 
