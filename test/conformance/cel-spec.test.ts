@@ -80,8 +80,6 @@ const SKIPS: Readonly<Record<string, string>> = {
     "Cerbos 0.55 returns -1 (cerbos repl: 'tacocat'.indexOf('a', 30) is -1)",
   "conformance/string_ext/value_errors/lastindexof_out_of_range":
     "Cerbos 0.55 returns -1 (cerbos repl: 'tacocat'.lastIndexOf('a', 30) is -1)",
-  "conformance/string_ext/format/dyntype NaN/infinity support":
-    "known gap in src/authz/cel/lib string formatting: %s of a list of doubles renders +Inf instead of Infinity",
   "checking/[].map(x, [].map(y, x in y && y in x))":
     "Gatehouse binds free type variables of empty lists more loosely than cel-go: Cerbos rejects it, Gatehouse accepts it",
 };

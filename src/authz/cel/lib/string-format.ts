@@ -103,7 +103,8 @@ function asString(v: CelValue): string | undefined {
   if (v === null) return "null";
   if (typeof v === "string") return v;
   if (typeof v === "boolean" || typeof v === "bigint") return String(v);
-  if (typeof v === "number") return shortestDecimal(v);
+  // cerbos repl: "%s".format([[double("NaN"), double("Infinity")]]) is "[NaN, Infinity]"
+  if (typeof v === "number") return nonFinite(v) ?? shortestDecimal(v);
   if (v instanceof CelUint) return v.value.toString();
   if (v instanceof Uint8Array) return new TextDecoder().decode(v);
   // cel-go's %s prints timestamps in UTC whatever offset they were written with

@@ -41,6 +41,9 @@ celCases("strings extension (cel-go ext, as in Cerbos 0.55)", [
     { value: "a 5 1.500000 2.35 1.234500e+03 101 10 ff FF" },
   ],
   ['"%s".format([[1,2]])', { value: "[1, 2]" }],
+  // cerbos repl: non-finite doubles inside lists and maps print as NaN / Infinity
+  ['"%s".format([[double("NaN"), double("-Infinity"), 2.0]])', { value: "[NaN, -Infinity, 2]" }],
+  ['"%s".format([{"a": double("Infinity")}])', { value: "{a: Infinity}" }],
   ['"%s".format([{"b":1, "a":[1,"x"]}])', { value: "{a: [1, x], b: 1}" }],
   ['"%x".format(["hi"])', { value: "6869" }],
   ['"%x".format([-255])', { value: "-ff" }],
