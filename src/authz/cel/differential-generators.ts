@@ -229,16 +229,77 @@ const { jsonValue } = fc.letrec<{ jsonValue: CelValue }>((tie) => ({
   ),
 }));
 
+/** Mostly small ints (arithmetic on them stays in range), now and then any int64. */
+const smallInt = fc.oneof(
+  { arbitrary: fc.bigInt({ min: -100n, max: 100n }), weight: 9 },
+  { arbitrary: intValue, weight: 1 },
+);
+const smallUint = fc.oneof(
+  { arbitrary: fc.bigInt({ min: 0n, max: 100n }).map((n) => new CelUint(n)), weight: 9 },
+  { arbitrary: uintValue, weight: 1 },
+);
+const shortString = fc.oneof(
+  { arbitrary: fc.constantFrom(...KEYS, "a", "ab", "héllo", "a😀b", "xyz"), weight: 3 },
+  { arbitrary: fc.string({ maxLength: 5 }), weight: 1 },
+);
+const intList = fc.array(smallInt, { minLength: 1, maxLength: 4 });
+
+/** The typical value, with now and then any JSON-like value (a run-time type mismatch). */
+function usually(typical: fc.Arbitrary<CelValue>): fc.Arbitrary<CelValue> {
+  return fc.oneof({ arbitrary: typical, weight: 7 }, { arbitrary: jsonValue, weight: 1 });
+}
+
+/**
+ * A map under the shared key vocabulary that expressions read: `k` usually holds an int, `x` a
+ * string, `y` a non-empty list of ints and `nested` another such map. Each key is usually
+ * present (absent keys exercise the missing-key errors); `é` and `` rarely.
+ */
+function shapedMap(depth: number): fc.Arbitrary<CelValue> {
+  const entries: [string, fc.Arbitrary<CelValue>, number][] = [
+    ["k", usually(smallInt), 8],
+    ["x", usually(shortString), 8],
+    ["y", usually(intList), 6],
+    ["é", jsonValue, 2],
+    ["", jsonValue, 2],
+  ];
+  if (depth > 0) entries.push(["nested", usually(shapedMap(depth - 1)), 7]);
+  return fc
+    .tuple(
+      fc.tuple(
+        ...entries.map(([key, arb, freq]) =>
+          fc.option(arb, { nil: undefined, freq: freq + 1 }).map((v) => [key, v] as const),
+        ),
+      ),
+      fc.boolean(),
+    )
+    .map(([kvs, plain]) => {
+      const present = kvs.flatMap(([k, v]) =>
+        v === undefined ? [] : [[k, v] as [string, CelValue]],
+      );
+      // JSON objects arrive as plain objects; maps built elsewhere are Maps.
+      return plain ? Object.fromEntries(present) : new Map(present);
+    });
+}
+
 export const inputBindings: fc.Arbitrary<InputBindings> = fc.record({
   // Timestamps and durations only at the top level: @bufbuild/cel converts them lazily out of
   // input lists and maps, which fails once its evaluation has returned.
-  a: fc.oneof({ arbitrary: jsonValue, weight: 8 }, timestampValue, durationValue),
-  m: fc.dictionary(fc.constantFrom(...KEYS), jsonValue, { maxKeys: 5 }),
-  xs: fc.array(jsonValue, { maxLength: 5 }),
-  i: intValue,
+  a: fc.oneof(
+    { arbitrary: jsonValue, weight: 6 },
+    { arbitrary: smallInt, weight: 2 },
+    { arbitrary: shapedMap(1), weight: 2 },
+    timestampValue,
+    durationValue,
+  ),
+  m: fc.oneof(
+    { arbitrary: shapedMap(2), weight: 6 },
+    fc.dictionary(fc.constantFrom(...KEYS), jsonValue, { maxKeys: 5 }),
+  ),
+  xs: fc.oneof({ arbitrary: intList, weight: 3 }, fc.array(jsonValue, { maxLength: 5 })),
+  i: smallInt,
   s: stringValue,
   d: doubleValue,
-  u: uintValue,
+  u: smallUint,
   b: bytesValue,
   t: timestampValue,
   du: durationValue,
@@ -440,9 +501,259 @@ const timeTerm: fc.Arbitrary<string> = fc.oneof(
     .map(([x, op, y]) => `${x} ${op} ${y}`),
 );
 
-/** Generated expressions: a mix of general terms, predicates and time expressions. */
+// Type-directed expressions: each generator yields an expression that usually has the named
+// type at run time, so that most evaluations produce a value. They read the inputs through the
+// shared key vocabulary (m.k is usually an int, m.x a string, m.y a list of ints), guard the
+// dyn input `a` with type tests, divide mostly by non-zero constants and keep ints small; the
+// untyped generators above mix in for the error paths.
+
+type Ty = "int" | "uint" | "double" | "string" | "bool" | "list" | "map";
+type Scope = readonly (readonly [string, Ty])[];
+
+const SMALL_INTS = ["0", "1", "2", "3", "7", "-1", "-13", "100"];
+const DIVISORS = ["2", "3", "7", "-1", "-5"];
+
+const typedMemo = new Map<string, fc.Arbitrary<string>>();
+
+/** Expressions of type `ty`, `depth` levels deep, with comprehension variables in `scope`. */
+function typed(ty: Ty, depth: number, scope: Scope): fc.Arbitrary<string> {
+  const key = `${ty}/${depth}/${scope.map(([n, t]) => `${n}:${t}`).join(",")}`;
+  let r = typedMemo.get(key);
+  if (r === undefined) {
+    r = makeTyped(ty, depth, scope);
+    typedMemo.set(key, r);
+  }
+  return r;
+}
+
+type Weighted = { arbitrary: fc.Arbitrary<string>; weight: number };
+
+function makeTyped(ty: Ty, depth: number, scope: Scope): fc.Arbitrary<string> {
+  const vars = scope.filter(([, t]) => t === ty).map(([n]) => n);
+  const leaves: Weighted[] = [];
+  const w = (arbitrary: fc.Arbitrary<string>, weight = 1): Weighted => ({ arbitrary, weight });
+  if (vars.length > 0) leaves.push(w(pick(vars), 4));
+  switch (ty) {
+    case "int":
+      leaves.push(
+        w(pick(["i", "m.k", "m.nested.k", "xs[0]", "m.y[0]", "size(s)", "size(xs)"]), 4),
+        w(pick(SMALL_INTS), 3),
+        w(pick(["9223372036854775807", "-9223372036854775808", "i * 100000000000"])),
+        w(pick(["(type(a) == int ? a : 0)", "(type(m.k) == int ? m.k : -1)", "m.y.size()"])),
+      );
+      break;
+    case "uint":
+      leaves.push(w(pick(["u", "0u", "1u", "7u", "18446744073709551615u"]), 3));
+      break;
+    case "double":
+      leaves.push(
+        w(pick(["d", "0.5", "1.0", "-2.25", "1e10", "0.1"]), 3),
+        w(pick(["(type(a) == double ? a : 1.5)", "double(i)", "double(m.k)"])),
+      );
+      break;
+    case "string":
+      leaves.push(
+        w(pick(["s", "m.x", "m.nested.x", "'k'", "'x'", "'ab'", "'héllo'", "''", "'😀'"]), 4),
+        w(pick(["(type(a) == string ? a : 'a')", "string(i)", "string(u)", "string(d)"])),
+      );
+      break;
+    case "bool":
+      leaves.push(
+        w(pick(["true", "false", "has(m.k)", "has(m.nested.x)", "'k' in m", "'y' in m"]), 3),
+        w(pick(["type(a) == int", "type(a) == map", "has(a.k)", "i in m.y", "xs[0] in m.y"])),
+      );
+      break;
+    case "list":
+      leaves.push(
+        w(pick(["m.y", "xs", "m.nested.y", "[1, 2, 3]", "[]"]), 3),
+        w(pick(["(type(a) == list ? a : [0])"])),
+      );
+      break;
+    case "map":
+      leaves.push(w(pick(["m", "m.nested", "{'k': 1}", "(type(a) == map ? a : {})"]), 3));
+      break;
+  }
+  const leaf = fc.oneof(...leaves);
+  if (depth === 0) return leaf;
+
+  const d = depth - 1;
+  const sub = (t: Ty) => typed(t, d, scope);
+  const same = sub(ty);
+  const cond = sub("bool");
+  const branches: Weighted[] = [
+    w(leaf, 3),
+    w(fc.tuple(cond, same, same).map(([c, x, y]) => `(${c} ? ${x} : ${y})`)),
+  ];
+  const inner = scope.length < ITER_VARS.length ? ITER_VARS[scope.length] : undefined;
+  switch (ty) {
+    case "int":
+      branches.push(
+        w(
+          fc.tuple(same, pick(["+", "-", "*"]), same).map(([x, o, y]) => `(${x} ${o} ${y})`),
+          3,
+        ),
+        w(fc.tuple(same, pick(["/", "%"]), pick(DIVISORS)).map(([x, o, y]) => `(${x} ${o} ${y})`)),
+        w(fc.tuple(same, pick(["/", "%"]), same).map(([x, o, y]) => `(${x} ${o} ${y})`)),
+        w(same.map((x) => `(-${x})`)),
+        w(sub("string").map((x) => `size(${x})`)),
+        w(sub("list").map((x) => `${x}.size()`)),
+        w(fc.tuple(sub("list"), pick(["0", "1", "-1"])).map(([l, n]) => `${l}[${n}]`)),
+        w(sub("double").map((x) => `int(${x})`)),
+        w(sub("uint").map((x) => `int(${x})`)),
+        w(pick(["'12'", "'-7'", "s", "m.x"]).map((x) => `int(${x})`)),
+        w(sub("map").map((x) => `${x}.k`)),
+      );
+      break;
+    case "uint":
+      branches.push(
+        w(
+          fc.tuple(same, pick(["+", "-", "*"]), same).map(([x, o, y]) => `(${x} ${o} ${y})`),
+          2,
+        ),
+        w(
+          fc
+            .tuple(same, pick(["/", "%"]), pick(["2u", "3u"]))
+            .map(([x, o, y]) => `(${x} ${o} ${y})`),
+        ),
+        w(sub("int").map((x) => `uint(${x})`)),
+      );
+      break;
+    case "double":
+      branches.push(
+        w(
+          fc.tuple(same, pick(["+", "-", "*", "/"]), same).map(([x, o, y]) => `(${x} ${o} ${y})`),
+          3,
+        ),
+        w(same.map((x) => `(-${x})`)),
+        w(sub("int").map((x) => `double(${x})`)),
+        w(sub("uint").map((x) => `double(${x})`)),
+        w(pick(["'1.5'", "'-0.25'", "s"]).map((x) => `double(${x})`)),
+      );
+      break;
+    case "string":
+      branches.push(
+        w(
+          fc.tuple(same, same).map(([x, y]) => `(${x} + ${y})`),
+          2,
+        ),
+        w(sub("int").map((x) => `string(${x})`)),
+        w(sub("double").map((x) => `string(${x})`)),
+        w(sub("map").map((x) => `${x}.x`)),
+        w(fc.tuple(sub("list"), pick(["0", "1"])).map(([l, n]) => `string(${l}[${n}])`)),
+      );
+      break;
+    case "bool": {
+      const cmp = (t: Ty) =>
+        fc
+          .tuple(sub(t), pick(["==", "!=", "<", "<=", ">", ">="]), sub(t))
+          .map(([x, o, y]) => `(${x} ${o} ${y})`);
+      // Error absorption: an operand that often fails, next to one that decides the outcome.
+      const failing = pred(
+        Math.min(d, 1),
+        scope.map(([n]) => n),
+      );
+      branches.push(
+        w(cmp("int"), 2),
+        w(cmp("string")),
+        w(cmp("double")),
+        w(cmp("uint")),
+        w(
+          fc
+            .tuple(sub("int"), pick(["==", "<", ">="]), sub("double"))
+            .map(([x, o, y]) => `(${x} ${o} ${y})`),
+        ),
+        w(
+          fc.tuple(same, pick(["&&", "||"]), same).map(([x, o, y]) => `(${x} ${o} ${y})`),
+          2,
+        ),
+        w(
+          fc
+            .tuple(failing, pick(["&&", "||"]), same, fc.boolean())
+            .map(([x, o, y, flip]) => (flip ? `(${y} ${o} ${x})` : `(${x} ${o} ${y})`)),
+          2,
+        ),
+        w(fc.tuple(failing, same, same).map(([c, x, y]) => `(${c} ? ${x} : ${y})`)),
+        w(same.map((x) => `!${x}`)),
+        w(
+          fc
+            .tuple(sub("string"), pick(["contains", "startsWith", "endsWith"]), sub("string"))
+            .map(([x, f, y]) => `${x}.${f}(${y})`),
+        ),
+        w(fc.tuple(sub("string"), pick(REGEXES)).map(([x, r]) => `${x}.matches(${r})`)),
+        w(fc.tuple(sub("int"), sub("list")).map(([x, l]) => `(${x} in ${l})`)),
+        w(fc.tuple(sub("string"), sub("map")).map(([x, l]) => `(${x} in ${l})`)),
+      );
+      if (inner !== undefined) {
+        const body = typed("bool", d, [...scope, [inner, "int"]]);
+        const keyBody = typed("bool", d, [...scope, [inner, "string"]]);
+        branches.push(
+          w(
+            fc
+              .tuple(sub("list"), pick(["all", "exists", "exists_one"]), body)
+              .map(([r, f, e]) => `${r}.${f}(${inner}, ${e})`),
+            2,
+          ),
+          w(
+            fc
+              .tuple(sub("map"), pick(["all", "exists"]), keyBody)
+              .map(([r, f, e]) => `${r}.${f}(${inner}, ${e})`),
+          ),
+        );
+      }
+      break;
+    }
+    case "list":
+      branches.push(
+        w(fc.array(sub("int"), { maxLength: 3 }).map((xs) => `[${xs.join(", ")}]`)),
+        // `same` may hide a list of other elements behind dyn(), which the checker still types
+        // as list(int): calls on the elements must test their types at run time.
+        w(fc.tuple(same, same).map(([x, y]) => `(${x} + ${y})`)),
+      );
+      if (inner !== undefined) {
+        const scoped = [...scope, [inner, "int"] as const];
+        branches.push(
+          w(
+            fc.tuple(same, typed("int", d, scoped)).map(([r, e]) => `${r}.map(${inner}, ${e})`),
+            2,
+          ),
+          w(
+            fc.tuple(same, typed("bool", d, scoped)).map(([r, p]) => `${r}.filter(${inner}, ${p})`),
+          ),
+        );
+      }
+      break;
+    case "map":
+      branches.push(
+        w(
+          fc
+            .tuple(sub("int"), sub("string"), sub("list"))
+            .map(([k, x, y]) => `{'k': ${k}, 'x': ${x}, 'y': ${y}}`),
+        ),
+        w(same.map((x) => `${x}.nested`)),
+      );
+      break;
+  }
+  return fc.oneof(...branches);
+}
+
+/** Expressions that mostly evaluate to a value, of every type. */
+const typedExpression: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: typed("bool", 3, []), weight: 4 },
+  { arbitrary: typed("int", 3, []), weight: 3 },
+  { arbitrary: typed("string", 2, []), weight: 1 },
+  { arbitrary: typed("double", 2, []), weight: 1 },
+  { arbitrary: typed("uint", 2, []), weight: 1 },
+  { arbitrary: typed("list", 2, []), weight: 1 },
+  { arbitrary: typed("map", 2, []), weight: 1 },
+);
+
+/**
+ * Generated expressions: mostly type-directed ones, mixed with untyped terms and predicates
+ * (which mostly fail at run time: missing keys, type mismatches, overflow) and time expressions.
+ */
 export const inputExpression: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: term(3, []), weight: 4 },
-  { arbitrary: pred(3, []), weight: 5 },
+  { arbitrary: typedExpression, weight: 20 },
+  { arbitrary: term(3, []), weight: 2 },
+  { arbitrary: pred(3, []), weight: 2 },
   { arbitrary: timeTerm, weight: 1 },
 );

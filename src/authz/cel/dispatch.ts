@@ -194,7 +194,10 @@ export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
   if (res.overloads.some((o) => o.nonStrict === true)) {
     return dispatchNonStrict(res, formalsOf(res), args);
   }
-  if (res.overloads.length === 1 && (res.exact || acceptsAnything(res.overloads[0]!, res.member))) {
+  // Only an overload that accepts anything is called unguarded. Static types can be wrong at run
+  // time (`dyn([true]) + [1]` checks as list(int)), so even a call the checker pinned to one
+  // overload tests its arguments, as cel-go's guarded bindings do.
+  if (res.overloads.length === 1 && acceptsAnything(res.overloads[0]!, res.member)) {
     const o = res.overloads[0]!;
     const impl = o.impl;
     if (o.usesContext) {

@@ -80,6 +80,15 @@ describe("numeric comparison and equality", () => {
     expectValue("{'a': 1} == {'a': dyn(1u)}", true);
     expectValue("double('NaN') == double('NaN')", false);
   });
+  test("a call the checker pinned still tests its arguments at run time", () => {
+    // dyn + list(int) checks as list(int), whatever the dyn list holds (cerbos repl agrees on
+    // each answer below).
+    expectError("(dyn([true]) + [100]).exists(v, v < 1.0)", "no such overload");
+    expectError("(dyn([true]) + [100])[0] + 1", "no such overload: _+_");
+    expectValue("(dyn(['a']) + [100])[0] == 1", false);
+    expectError("tags.exists(t, t > 1)", "no such overload", { tags: ["a"] });
+  });
+
   test("static type mismatch is a compile error", () => {
     const { issues } = compileExpression(createEnvironment({ variables: {} }), "1 == 1.0");
     assert.deepEqual(issues, [
