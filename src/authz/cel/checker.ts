@@ -43,8 +43,6 @@ export interface CallResolution {
   readonly member: boolean;
   /** Overloads that the static argument types admit, in declaration order. */
   readonly overloads: readonly Overload[];
-  /** The static types pin exactly one overload, so no run-time dispatch is needed. */
-  readonly exact: boolean;
 }
 
 export interface CheckIssue {
@@ -363,7 +361,7 @@ class Checker {
     const member = target !== undefined;
     if (decls === undefined) {
       // Recorded anyway so unchecked evaluation (conformance `disableCheck`) fails at run time.
-      this.calls.set(e.id, { name, member, overloads: [], exact: false });
+      this.calls.set(e.id, { name, member, overloads: [] });
       return this.error(`undeclared reference to '${name}' (in container '')`, e.offset);
     }
     const actuals = member ? [targetType!, ...argTypes] : argTypes;
@@ -382,7 +380,7 @@ class Checker {
       const arityMatches = decls.filter(
         (o) => (o.receiver !== undefined) === member && o.params.length === argTypes.length,
       );
-      this.calls.set(e.id, { name, member, overloads: arityMatches, exact: false });
+      this.calls.set(e.id, { name, member, overloads: arityMatches });
       const shown = member
         ? `${formatType(targetType!)}.(${argTypes.map(formatType).join(", ")})`
         : `(${argTypes.map(formatType).join(", ")})`;
@@ -394,9 +392,7 @@ class Checker {
         e.offset,
       );
     }
-    const exact =
-      candidates.length === 1 && actuals.every((t) => !isImprecise(t) && !containsDyn(t));
-    this.calls.set(e.id, { name, member, overloads: candidates, exact });
+    this.calls.set(e.id, { name, member, overloads: candidates });
     this.validateLiterals(name, e);
     return result ?? DYN;
   }
@@ -493,7 +489,7 @@ class Checker {
         // evaluator needs their overloads for operands it cannot index itself
         const indexers = this.env.functions.get("_[_]");
         if (e.fn === "_[_]" && indexers !== undefined && indexers.length > 0) {
-          this.calls.set(e.id, { name: "_[_]", member: false, overloads: indexers, exact: false });
+          this.calls.set(e.id, { name: "_[_]", member: false, overloads: indexers });
         }
         if (e.fn === "_[?_]" && operand.kind === "opaque") {
           // library indexers declare only `_[_]`
@@ -541,24 +537,6 @@ class Checker {
       default:
         return fail();
     }
-  }
-}
-
-function containsDyn(t: CelType): boolean {
-  switch (t.kind) {
-    case "dyn":
-    case "param":
-    case "error":
-      return true;
-    case "list":
-      return containsDyn(t.elem);
-    case "map":
-      return containsDyn(t.key) || containsDyn(t.value);
-    case "type":
-    case "optional":
-      return containsDyn(t.of);
-    default:
-      return false;
   }
 }
 

@@ -1,6 +1,7 @@
-// Calling library functions from compiled expressions: a direct call when the checker
-// pinned one overload, otherwise a choice among the candidates by the run-time types of
-// the arguments, failing with cel-go's "no such overload" wording.
+// Calling library functions from compiled expressions: a direct call when the one candidate
+// overload accepts any argument, otherwise a choice among the candidates by the run-time types
+// of the arguments (static types can be wrong at run time, as with dyn), failing with cel-go's
+// "no such overload" wording.
 
 import type { CallResolution } from "./checker.ts";
 import type { EvalContext, Overload } from "./library.ts";

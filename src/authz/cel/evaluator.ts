@@ -1,6 +1,6 @@
 // Compiles a checked CEL expression into a tree of JavaScript closures, once, so evaluation
-// is a walk over prepared functions: no name lookups, overloads chosen at compile time
-// whenever the static types allow, comprehension variables in preallocated slots.
+// is a walk over prepared functions: no name lookups, candidate overloads narrowed at compile
+// time by the static types, comprehension variables in preallocated slots.
 // Errors are CelError values that flow through the tree; `&&`, `||` and the macros'
 // loop conditions absorb them exactly as cel-go does.
 
