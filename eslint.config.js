@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "scratch/", "coverage/", "src/protocols/grpc/gen/"] },
+  { ignores: ["node_modules/", "scratch/", "coverage/", ".tmp/", "src/protocols/grpc/gen/"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -38,5 +38,9 @@ export async function loadPolicies(dir: string, options?: EngineOptions): Promis
   const problems = [...repo.diagnostics, ...diagnostics];
   if (!policySet) throw new InvalidPolicyError(problems);
   const engine = createEngine(policySet, options);
-  return { check: engine.check.bind(engine), diagnostics: problems };
+  return {
+    check: engine.check.bind(engine),
+    plan: engine.plan.bind(engine),
+    diagnostics: problems,
+  };
 }

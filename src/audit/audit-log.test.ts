@@ -143,6 +143,136 @@ describe("createAuditLog", () => {
     );
   });
 
+  it("writes plan decision entries in Cerbos's shape", async () => {
+    const path = join(dir, "audit.log");
+    const log = createAuditLog(config(path), {
+      logger: silentLogger,
+      policySource: { directory: "/policies" },
+    });
+    const principal = { id: "u", roles: ["user"] };
+    log.recordPlan({
+      context: { ...context, metadata: {} },
+      timestamp: decision.timestamp,
+      input: {
+        requestId: "r1",
+        actions: ["view"],
+        action: "view",
+        principal,
+        resource: { kind: "doc", scope: "acme" },
+      },
+      includeMeta: true,
+      output: {
+        requestId: "r1",
+        kind: "doc",
+        policyVersion: "",
+        scope: "acme",
+        action: "view",
+        actions: ["view"],
+        filter: {
+          kind: "KIND_CONDITIONAL",
+          condition: {
+            expression: {
+              operator: "eq",
+              operands: [{ variable: "request.resource.attr.status" }, { value: "open" }],
+            },
+          },
+        },
+        filterDebug: '(eq request.resource.attr.status "open")',
+        matchedScopes: { view: "" },
+      },
+    });
+    log.recordPlan({
+      context: { ...context, metadata: {} },
+      timestamp: decision.timestamp,
+      input: {
+        actions: ["a", "b"],
+        principal: { roles: ["user"], attr: { z: 1, a: { y: 1, x: 2 } }, id: "u" },
+        resource: { scope: "", attr: { b: [{ d: 1, c: 2 }] }, kind: "nope" },
+      },
+      includeMeta: false,
+      requestContext: { annotations: { k: 1, j: 2 } },
+      output: {
+        kind: "nope",
+        policyVersion: "",
+        scope: "",
+        actions: ["a", "b"],
+        filter: { kind: "KIND_ALWAYS_DENIED" },
+        filterDebug: "NO_MATCH",
+        matchedScopes: { b: "", a: "" },
+      },
+    });
+    await log.close();
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+    const peer = { address: "10.0.0.1:5000", userAgent: "curl/8", forwardedFor: "1.2.3.4" };
+    const head = {
+      "log.logger": "cerbos.audit",
+      "log.kind": "decision",
+      callId: context.callId,
+      timestamp: "2024-01-01T00:00:00.123Z",
+      peer,
+    };
+    const tail = { auditTrail: {}, policySource: { disk: { directory: "/policies" } } };
+    // key order as the Cerbos 0.55 binary writes it, the filter's keys included
+    assert.equal(
+      lines[0],
+      JSON.stringify({
+        ...head,
+        planResources: {
+          input: {
+            requestId: "r1",
+            actions: ["view"],
+            action: "view",
+            principal,
+            resource: { kind: "doc", scope: "acme" },
+            includeMeta: true,
+          },
+          output: {
+            requestId: "r1",
+            action: "view",
+            kind: "doc",
+            scope: "acme",
+            filter: {
+              condition: {
+                expression: {
+                  operands: [{ variable: "request.resource.attr.status" }, { value: "open" }],
+                  operator: "eq",
+                },
+              },
+              kind: "KIND_CONDITIONAL",
+            },
+            filterDebug: '(eq request.resource.attr.status "open")',
+            actions: ["view"],
+            matchedScopes: { view: "" },
+          },
+        },
+        ...tail,
+      }),
+    );
+    assert.equal(
+      lines[1],
+      JSON.stringify({
+        ...head,
+        planResources: {
+          // proto field order, map and Struct keys sorted
+          input: {
+            actions: ["a", "b"],
+            principal: { id: "u", roles: ["user"], attr: { a: { x: 2, y: 1 }, z: 1 } },
+            resource: { kind: "nope", attr: { b: [{ c: 2, d: 1 }] } },
+          },
+          output: {
+            kind: "nope",
+            filter: { kind: "KIND_ALWAYS_DENIED" },
+            filterDebug: "NO_MATCH",
+            actions: ["a", "b"],
+            matchedScopes: { a: "", b: "" },
+          },
+        },
+        ...tail,
+        requestContext: { annotations: { j: 2, k: 1 } },
+      }),
+    );
+  });
+
   it("writes only the enabled kinds, with a status code for failed calls", async () => {
     const path = join(dir, "audit.log");
     const log = createAuditLog(config(path, { decisionLogsEnabled: false }), {
@@ -150,6 +280,12 @@ describe("createAuditLog", () => {
       policySource: { directory: "/p" },
     });
     log.recordDecision(decision);
+    log.recordPlan({
+      context,
+      timestamp: 0,
+      input: { actions: ["a"], principal: { id: "u", roles: ["r"] }, resource: { kind: "k" } },
+      includeMeta: false,
+    });
     log.recordAccess({ context, timestamp: 0, method: "/m", statusCode: 3 });
     await log.close();
     const lines = readFileSync(path, "utf8").trimEnd().split("\n");

@@ -7,6 +7,7 @@ import {
   accessEntry,
   compileMetadataFilter,
   decisionEntry,
+  planDecisionEntry,
   type EntryContext,
 } from "./audit-entries.ts";
 import { createLineWriter } from "./line-writer.ts";
@@ -23,6 +24,7 @@ export interface AuditLogDeps {
 
 export const noAuditLog: AuditLog = {
   recordDecision: () => {},
+  recordPlan: () => {},
   recordAccess: () => {},
   close: () => Promise.resolve(),
 };
@@ -56,6 +58,7 @@ export function createAuditLog(config: AuditConfig, deps: AuditLogDeps): AuditLo
   };
   return {
     recordDecision: decisions ? (r) => write(() => decisionEntry(ctx, r)) : () => {},
+    recordPlan: decisions ? (r) => write(() => planDecisionEntry(ctx, r)) : () => {},
     recordAccess: access ? (r) => write(() => accessEntry(ctx, r)) : () => {},
     close: () => writer.close(),
   };

@@ -3,6 +3,7 @@
 // metadata, shapes the entries and writes them off the request path.
 
 import type { CheckInput, CheckOutput } from "../authz/engine/types.ts";
+import type { PlanInput, PlanOutput } from "../authz/planner/types.ts";
 import type { RequestContext } from "../pdp/types.ts";
 
 export interface DecisionRecord {
@@ -14,6 +15,22 @@ export interface DecisionRecord {
   readonly outputs: readonly CheckOutput[];
   /** Set when the request failed after it reached the engine. */
   readonly error?: string;
+}
+
+/** One PlanResources decision: Cerbos's `planResources` decision entry. */
+export interface PlanDecisionRecord {
+  readonly context: RequestContext;
+  /** Epoch milliseconds of the decision (the request's clock reading). */
+  readonly timestamp: number;
+  /** What the engine was asked, principal and verified auxData included. */
+  readonly input: PlanInput;
+  /** The request's `includeMeta`, which Cerbos logs with the input. */
+  readonly includeMeta: boolean;
+  readonly output?: PlanOutput;
+  /** Set when the request failed after it reached the engine. */
+  readonly error?: string;
+  /** The request's `requestContext` (audit annotations), when it sent one. */
+  readonly requestContext?: { readonly annotations?: Readonly<Record<string, unknown>> };
 }
 
 export interface AccessRecord {
@@ -28,6 +45,7 @@ export interface AccessRecord {
 
 export interface DecisionLog {
   recordDecision(record: DecisionRecord): void;
+  recordPlan(record: PlanDecisionRecord): void;
 }
 
 export interface AccessLog {

@@ -15,8 +15,11 @@ export type {
   CheckResult,
   Engine,
   EngineOptions,
+  PlanOptions,
 } from "./engine/index.ts";
 export { createEngine } from "./engine/index.ts";
 
 export type * from "./engine/types.ts";
+export type * from "./planner/types.ts";
+export { PlanFailedError } from "./planner/index.ts";
 export type * from "./policy/model.ts";

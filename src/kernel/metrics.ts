@@ -8,6 +8,8 @@ export interface Metrics {
   observeRequest(protocol: Protocol, method: string, status: number, seconds: number): void;
   /** One engine check call: how many resources and how long the engine took. */
   observeCheck(resources: number, seconds: number): void;
+  /** One engine plan call: how long the engine took. */
+  observePlan(seconds: number): void;
   /** One decision per action. */
   countDecision(effect: "EFFECT_ALLOW" | "EFFECT_DENY"): void;
   /** A policy (re)load: success or failure, and how many policies are now serving. */
@@ -19,6 +21,7 @@ export interface Metrics {
 export const noMetrics: Metrics = {
   observeRequest: () => {},
   observeCheck: () => {},
+  observePlan: () => {},
   countDecision: () => {},
   observeReload: () => {},
   countTokenFailure: () => {},

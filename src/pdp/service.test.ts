@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compilePolicySet, createEngine, type Engine } from "../authz/index.ts";
 import type { AuxData, Principal } from "../authz/engine/types.ts";
-import type { DecisionRecord } from "../audit/types.ts";
+import type { DecisionRecord, PlanDecisionRecord } from "../audit/types.ts";
+import type { PlanInput, PlanOutput } from "../authz/planner/types.ts";
 import type { AuxDataVerifier } from "../auxdata/types.ts";
 import { GatehouseError, InvalidArgumentError } from "../kernel/errors.ts";
 import { createLogger, silentLogger } from "../kernel/logger.ts";
 import { noMetrics, type Metrics } from "../kernel/metrics.ts";
 import type { PrincipalFromTokenConfig } from "../main/config/types.ts";
 import { createPdpService, mergePrincipals, type PdpServiceOptions } from "./service.ts";
-import type { CheckResourcesRequest, RequestContext } from "./types.ts";
+import type { CheckResourcesRequest, PlanResourcesRequest, RequestContext } from "./types.ts";
 
 const { policySet } = compilePolicySet({
   policies: [
@@ -147,7 +148,7 @@ describe("createPdpService", () => {
       const records: DecisionRecord[] = [];
       const svc = make({
         principalFromToken: fromToken(),
-        decisionLog: { recordDecision: (r) => void records.push(r) },
+        decisionLog: { recordDecision: (r) => void records.push(r), recordPlan: () => {} },
       });
       const res = await svc.checkResources(
         request({ principal: undefined, auxData: { jwt: { token: "t" } } }),
@@ -175,7 +176,7 @@ describe("createPdpService", () => {
       const records: DecisionRecord[] = [];
       await make({
         principalFromToken: fromToken({ explicitPrincipal: "merge" }),
-        decisionLog: { recordDecision: (r) => void records.push(r) },
+        decisionLog: { recordDecision: (r) => void records.push(r), recordPlan: () => {} },
       }).checkResources(
         request({
           principal: { id: "bob", roles: ["reader"], attr: { level: 1 } },
@@ -230,7 +231,7 @@ describe("createPdpService", () => {
     await make({
       metrics,
       now: () => (reads++, 1_700_000_000_000),
-      decisionLog: { recordDecision: (r) => void records.push(r) },
+      decisionLog: { recordDecision: (r) => void records.push(r), recordPlan: () => {} },
     }).checkResources(request(), context);
     assert.equal(reads, 1);
     assert.deepEqual(checks, [2]);
@@ -248,6 +249,9 @@ describe("createPdpService", () => {
       check: () => {
         throw new Error("boom");
       },
+      plan: () => {
+        throw new Error("boom");
+      },
     };
     await assert.rejects(
       make({
@@ -263,5 +267,202 @@ describe("createPdpService", () => {
     const svc = make();
     assert.equal(svc.serverInfo().version, "1.0.0");
     assert.equal(svc.policyStatus().serving, true);
+  });
+});
+
+describe("createPdpService planResources", () => {
+  /** An engine whose plan is given; it remembers what it was asked and when. */
+  const planner = (output: Partial<PlanOutput> = {}) => {
+    const asked: { input: PlanInput; now: number | undefined }[] = [];
+    const fake: Engine = {
+      check: () => [],
+      plan(input, opts) {
+        asked.push({ input, now: opts?.now?.() });
+        return {
+          ...(input.requestId ? { requestId: input.requestId } : {}),
+          kind: input.resource.kind,
+          policyVersion: input.resource.policyVersion ?? "",
+          scope: input.resource.scope ?? "",
+          actions: input.actions,
+          filter: {
+            kind: "KIND_CONDITIONAL",
+            condition: {
+              expression: {
+                operator: "eq",
+                operands: [{ variable: "request.resource.attr.status" }, { value: "open" }],
+              },
+            },
+          },
+          filterDebug: '(eq request.resource.attr.status "open")',
+          matchedScopes: Object.fromEntries(input.actions.map((a) => [a, ""])),
+          ...output,
+        };
+      },
+    };
+    return { asked, engine: fake };
+  };
+  const planRequest = (over: Partial<PlanResourcesRequest> = {}): PlanResourcesRequest => ({
+    requestId: "p1",
+    actions: ["view", "edit"],
+    principal: { id: "bob", roles: ["reader"] },
+    resource: { kind: "doc" },
+    includeMeta: false,
+    ...over,
+  });
+  const withEngine = (e: Engine, over: Partial<PdpServiceOptions> = {}) =>
+    make({
+      policies: { current: () => e, status: () => ({ serving: true, policies: 1 }) },
+      ...over,
+    });
+
+  it("answers in Cerbos's shape and key order, with one clock reading logged", async () => {
+    const { asked, engine: e } = planner({
+      matchedScopes: { view: "acme", edit: "" },
+      validationErrors: [
+        { path: "/a", message: "bad", source: "SOURCE_RESOURCE" },
+        { path: "/a", message: "bad", source: "SOURCE_RESOURCE" },
+        { path: "/b", message: "bad", source: "SOURCE_PRINCIPAL" },
+      ],
+    });
+    const plans: PlanDecisionRecord[] = [];
+    let reads = 0;
+    const res = await withEngine(e, {
+      now: () => (reads++, 1_700_000_000_000),
+      decisionLog: { recordDecision: () => {}, recordPlan: (r) => void plans.push(r) },
+    }).planResources(
+      planRequest({ includeMeta: true, resource: { kind: "doc", policyVersion: "v1" } }),
+      context,
+    );
+    assert.equal(
+      JSON.stringify(res),
+      JSON.stringify({
+        requestId: "p1",
+        actions: ["view", "edit"],
+        resourceKind: "doc",
+        policyVersion: "v1",
+        filter: {
+          kind: "KIND_CONDITIONAL",
+          condition: {
+            expression: {
+              operator: "eq",
+              operands: [{ variable: "request.resource.attr.status" }, { value: "open" }],
+            },
+          },
+        },
+        meta: {
+          filterDebug: '(eq request.resource.attr.status "open")',
+          matchedScopes: { edit: "", view: "acme" },
+        },
+        validationErrors: [
+          { path: "/a", message: "bad", source: "SOURCE_RESOURCE" },
+          { path: "/b", message: "bad", source: "SOURCE_PRINCIPAL" },
+        ],
+        cerbosCallId: "01CALL",
+      }),
+    );
+    assert.equal(reads, 1);
+    assert.equal(asked[0]?.now, 1_700_000_000_000);
+    assert.deepEqual(asked[0]?.input, {
+      requestId: "p1",
+      actions: ["view", "edit"],
+      principal: { id: "bob", roles: ["reader"] },
+      resource: { kind: "doc", policyVersion: "v1" },
+    });
+    assert.equal(plans.length, 1);
+    assert.equal(plans[0]?.timestamp, 1_700_000_000_000);
+    assert.equal(plans[0]?.context, context);
+    assert.equal(plans[0]?.includeMeta, true);
+    assert.equal(plans[0]?.input, asked[0]?.input);
+    assert.equal(plans[0]?.output?.filterDebug, '(eq request.resource.attr.status "open")');
+  });
+
+  it("echoes the deprecated action alone, with matchedScope only when not the root", async () => {
+    const { engine: e } = planner({ matchedScopes: { view: "acme" } });
+    const req = planRequest({
+      requestId: "",
+      action: "view",
+      actions: ["view"],
+      includeMeta: true,
+    });
+    const res = await withEngine(e).planResources(req, context);
+    assert.deepEqual(Object.keys(res), [
+      "action",
+      "resourceKind",
+      "filter",
+      "meta",
+      "cerbosCallId",
+    ]);
+    assert.equal(res.action, "view");
+    assert.deepEqual(res.meta, {
+      filterDebug: '(eq request.resource.attr.status "open")',
+      matchedScope: "acme",
+    });
+    const root = await withEngine(planner().engine).planResources(req, context);
+    assert.deepEqual(root.meta, { filterDebug: '(eq request.resource.attr.status "open")' });
+  });
+
+  it("leaves meta out unless asked, and a condition out of unconditional filters", async () => {
+    const { engine: e } = planner({
+      filter: { kind: "KIND_ALWAYS_DENIED" },
+      filterDebug: "(false)",
+    });
+    const res = await withEngine(e).planResources(planRequest(), context);
+    assert.deepEqual(res, {
+      requestId: "p1",
+      actions: ["view", "edit"],
+      resourceKind: "doc",
+      filter: { kind: "KIND_ALWAYS_DENIED" },
+      cerbosCallId: "01CALL",
+    });
+  });
+
+  it("builds the principal from a verified token, as for checks", async () => {
+    const { asked, engine: e } = planner();
+    await withEngine(e, { principalFromToken: fromToken() }).planResources(
+      planRequest({ principal: undefined, auxData: { jwt: { token: "t" } } }),
+      context,
+    );
+    assert.equal(asked[0]?.input.principal.id, "alice");
+    assert.deepEqual(asked[0]?.input.auxData, { jwt: claims });
+  });
+
+  it("refuses an unverifiable token with Cerbos's message before planning", async () => {
+    const { asked, engine: e } = planner();
+    await assert.rejects(
+      withEngine(e, {
+        verifier: {
+          verify: () => Promise.reject(new InvalidArgumentError("", "invalid auxData")),
+          close: () => {},
+        },
+      }).planResources(planRequest({ auxData: { jwt: { token: "t" } } }), context),
+      /invalid auxData/u,
+    );
+    assert.equal(asked.length, 0);
+  });
+
+  it("turns an engine failure into INTERNAL with Cerbos's message, logged with the call id", async () => {
+    const lines: string[] = [];
+    const plans: PlanDecisionRecord[] = [];
+    const broken: Engine = {
+      check: () => [],
+      plan: () => {
+        throw new Error("boom");
+      },
+    };
+    await assert.rejects(
+      withEngine(broken, {
+        logger: createLogger({ write: (l) => void lines.push(l) }),
+        decisionLog: { recordDecision: () => {}, recordPlan: (r) => void plans.push(r) },
+      }).planResources(planRequest(), context),
+      (e: unknown) =>
+        e instanceof GatehouseError &&
+        e.code === "INTERNAL" &&
+        e.message === "Resources query plan request failed",
+    );
+    assert.ok(lines.some((l) => l.includes("boom") && l.includes("01CALL")));
+    // the decision log records the failure, as Cerbos's does
+    assert.equal(plans.length, 1);
+    assert.equal(plans[0]?.error, "boom");
+    assert.equal(plans[0]?.output, undefined);
   });
 });

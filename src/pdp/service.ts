@@ -1,9 +1,10 @@
 // The PDP service behind every transport: verify the request's tokens, settle who the
-// principal is, run the engine once over all resources with one clock reading, record the
-// decision, and answer in Cerbos's response shape.
+// principal is, run the engine once (a check over all resources, or a plan over all actions)
+// with one clock reading, record the decision, and answer in Cerbos's response shape.
 
 import type { Engine } from "../authz/index.ts";
 import type { AuxData, CheckInput, CheckOutput, Principal } from "../authz/engine/types.ts";
+import type { PlanInput, PlanOutput } from "../authz/planner/types.ts";
 import type { JsonValue } from "../authz/policy/model.ts";
 import type { DecisionLog } from "../audit/types.ts";
 import type { AuxDataVerifier } from "../auxdata/types.ts";
@@ -12,10 +13,13 @@ import type { Logger } from "../kernel/logger.ts";
 import type { Metrics } from "../kernel/metrics.ts";
 import type { PrincipalFromTokenConfig } from "../main/config/types.ts";
 import { toResponse } from "./check-response.ts";
+import { toPlanResponse } from "./plan-response.ts";
 import type {
   CheckResourcesRequest,
   CheckResourcesResponse,
   PdpService,
+  PlanResourcesRequest,
+  PlanResourcesResponse,
   PolicyStatus,
   RequestContext,
   ServerInfo,
@@ -45,7 +49,10 @@ export function createPdpService(options: PdpServiceOptions): PdpService {
   const now = options.now ?? Date.now;
   const fromToken = options.principalFromToken;
 
-  const principalFor = (request: CheckResourcesRequest, aux: AuxData | undefined): Principal => {
+  const principalFor = (
+    request: { readonly principal?: Principal | undefined },
+    aux: AuxData | undefined,
+  ): Principal => {
     const claims = fromToken.enabled ? tokenClaims(aux, fromToken.token) : undefined;
     const explicit = request.principal;
     if (claims === undefined) {
@@ -108,6 +115,46 @@ export function createPdpService(options: PdpServiceOptions): PdpService {
         request.includeMeta,
         context.callId,
       );
+    },
+    async planResources(
+      request: PlanResourcesRequest,
+      context: RequestContext,
+    ): Promise<PlanResourcesResponse> {
+      const auxData = await verifier.verify(request.auxData);
+      const principal = principalFor(request, auxData);
+      const engine = policies.current();
+      if (!engine) throw new GatehouseError("INTERNAL", "no policy set is loaded");
+
+      const input: PlanInput = {
+        ...(request.requestId ? { requestId: request.requestId } : {}),
+        actions: request.actions,
+        ...(request.action !== undefined ? { action: request.action } : {}),
+        principal,
+        resource: request.resource,
+        ...(auxData ? { auxData } : {}),
+      };
+      const time = now();
+      const record = {
+        context,
+        timestamp: time,
+        input,
+        includeMeta: request.includeMeta,
+        ...(request.requestContext ? { requestContext: request.requestContext } : {}),
+      };
+      let output: PlanOutput;
+      try {
+        const started = performance.now();
+        output = engine.plan(input, { now: () => time });
+        metrics.observePlan((performance.now() - started) / 1000);
+      } catch (e) {
+        logger.error("the engine failed to plan", { callId: context.callId, error: e });
+        // Cerbos logs failed plans too, with the error in place of the output
+        decisionLog?.recordPlan({ ...record, error: e instanceof Error ? e.message : String(e) });
+        // Cerbos's answer to a failed plan, word for word
+        throw new GatehouseError("INTERNAL", "Resources query plan request failed", { cause: e });
+      }
+      decisionLog?.recordPlan({ ...record, output });
+      return toPlanResponse(request, output, context.callId);
     },
     serverInfo: () => options.serverInfo,
     policyStatus: () => policies.status(),

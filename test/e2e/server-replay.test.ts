@@ -67,9 +67,11 @@ const grpcMethods = {
   accessEvaluationBatch: AuthorizationService.method.accessEvaluationBatch,
 } as const;
 
-/** Folders under testdata/server that are not replayed, with the reason. */
+/**
+ * Folders under testdata/server that are not replayed, with the reason. (`plan_resources` is
+ * replayed by server-plan-replay.test.ts.)
+ */
 const skippedSuites: Record<string, string> = {
-  plan_resources: "PlanResources is not served yet (a later issue)",
   admin: "the Admin API is not served",
   playground: "the playground API is not served",
 };

@@ -44,12 +44,19 @@ const KINDS: readonly QueryKind[] = ["PRINCIPAL", "RESOURCE"];
 const NO_ROLES: readonly string[] = Object.freeze([]);
 const NO_VALIDATION_ERRORS: ValidationError[] = [];
 
-function validationErrorsOf(
+/**
+ * Schema violations of a request's attributes. A plan knows only some resource attributes, so
+ * for plans (`partialResource`) a missing required resource attribute is not a violation.
+ */
+export function validationErrorsOf(
   config: CheckConfig,
-  input: CheckInput,
+  input: Pick<CheckInput, "actions" | "principal"> & {
+    readonly resource: { readonly attr?: CheckInput["resource"]["attr"] };
+  },
   version: string,
   scope: string,
   kind: string,
+  partialResource = false,
 ): ValidationError[] {
   if (config.schemaEnforcement === "none" || !config.schemas) return [];
   const schemas = config.table.schemas(version, scope, kind);
@@ -74,12 +81,9 @@ function validationErrorsOf(
   const rs = schemas.resourceSchema;
   if (rs?.ref && !ignored(rs.ignoreWhen?.actions)) {
     errors.push(
-      ...(validateAttributes(
-        config.schemas,
-        rs.ref,
-        input.resource.attr ?? {},
-        "SOURCE_RESOURCE",
-      ) ?? []),
+      ...(validateAttributes(config.schemas, rs.ref, input.resource.attr ?? {}, "SOURCE_RESOURCE", {
+        ignoreRequired: partialResource,
+      }) ?? []),
     );
   }
   return errors;

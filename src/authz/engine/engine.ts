@@ -10,6 +10,8 @@ import { checkInput, type CheckConfig } from "./check.ts";
 import { CheckMemory } from "./evaluation.ts";
 import type { CheckExplanation } from "./explanation.ts";
 import type { CheckInput, CheckOutput } from "./types.ts";
+import { planInput } from "../planner/plan.ts";
+import type { PlanInput, PlanOutput } from "../planner/types.ts";
 import { VariablesMap } from "./variables-map.ts";
 
 export interface EngineOptions {
@@ -43,8 +45,18 @@ export interface CheckResult extends CheckOutput {
   readonly explanation?: CheckExplanation;
 }
 
+export interface PlanOptions {
+  /** Epoch milliseconds, read at most once per call (as for `check`). */
+  readonly now?: () => number;
+}
+
 export interface Engine {
   check(inputs: readonly CheckInput[], opts?: CheckOptions): CheckResult[];
+  /**
+   * Which resources of one kind the principal may perform all the input's actions on. Throws
+   * PlanFailedError for the conditions Cerbos cannot plan either (it fails such requests).
+   */
+  plan(input: PlanInput, opts?: PlanOptions): PlanOutput;
 }
 
 export function createEngine(policySet: CompiledPolicySet, options: EngineOptions = {}): Engine {
@@ -69,6 +81,9 @@ export function createEngine(policySet: CompiledPolicySet, options: EngineOption
       for (let i = 0; i < inputs.length; i++)
         out[i] = checkInput(config, inputs[i] as CheckInput, ctx, explain);
       return out;
+    },
+    plan(input, opts = {}) {
+      return planInput(config, input, new CheckContext(opts.now));
     },
   };
 }

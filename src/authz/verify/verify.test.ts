@@ -42,6 +42,9 @@ function fakeEngines(
           return { resourceId: input.resource.id, actions, outputs };
         });
       },
+      plan(): never {
+        throw new Error("the test runner does not plan");
+      },
     };
   };
 }

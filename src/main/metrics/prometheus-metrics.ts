@@ -86,6 +86,13 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     buckets: cerbosMsBuckets,
     registers,
   });
+  const planLatency = new Histogram({
+    name: "cerbos_dev_engine_plan_latency_milliseconds",
+    help: "Time to produce a query plan",
+    labelNames: ["status"] as const,
+    buckets: cerbosMsBuckets,
+    registers,
+  });
   const batchSize = new Histogram({
     name: "cerbos_dev_engine_check_batch_size",
     help: "Batch size distribution of check requests",
@@ -162,6 +169,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
     countDecision(effect) {
       decisions.inc({ effect });
+    },
+    observePlan(seconds) {
+      planLatency.observe({ status: "success" }, seconds * 1000);
     },
     observeReload(ok, count, seconds) {
       const status = ok ? "success" : "failure";

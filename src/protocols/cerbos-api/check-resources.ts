@@ -85,11 +85,12 @@ const requestFields = {
 };
 const entryFields = { actions: str(1, "actions"), resource: msg(2, "resource") };
 const auxFields = { jwt: msg(1, "jwt"), jwts: map(2, "jwts"), token: str(1, "token") };
-const annotationsField = map(1, "annotations");
+export const annotationsField = map(1, "annotations");
 
 // ---- decoding (protojson) --------------------------------------------------------------
 
-function mark(seen: number, bit: number, key: string): number {
+/** Records that a field was seen (`bit`); a second sighting (camelCase and snake_case) is a protojson error. */
+export function mark(seen: number, bit: number, key: string): number {
   if (seen & bit) throw duplicateField(key);
   return seen | bit;
 }
@@ -308,7 +309,7 @@ export function decodeAuxData(v: unknown): RequestAuxData {
 }
 
 /** `requestContext` (audit annotations): decoded for validation, not used by the PDP. */
-function decodeRequestContext(v: unknown): Record<string, unknown> | undefined {
+export function decodeRequestContext(v: unknown): Record<string, unknown> | undefined {
   const o = readMessage(v);
   let annotations: Record<string, unknown> | undefined;
   let seen = 0;

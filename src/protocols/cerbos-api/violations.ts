@@ -29,6 +29,7 @@ export type Rule =
   | "repeated.unique"
   | "repeated.items.string.min_len"
   | "repeated.min_items"
+  | "repeated.max_items"
   | "map.keys.string.min_len"
   | "string.in"
   | { readonly celId: string; readonly message: string };
@@ -36,7 +37,7 @@ export type Rule =
 export interface Violation {
   readonly path: readonly PathStep[];
   readonly rule: Rule;
-  /** For `string.pattern` and `string.in`: the message carries the rule's argument. */
+  /** For `string.pattern`, `string.in` and `repeated.max_items`: the message carries the rule's argument. */
   readonly message: string;
 }
 
@@ -89,6 +90,7 @@ export const messageOf: Readonly<Record<Exclude<Rule, object>, string>> = {
   "repeated.unique": "repeated value must contain unique items",
   "repeated.items.string.min_len": "must be at least 1 characters",
   "repeated.min_items": "must contain at least 1 item(s)",
+  "repeated.max_items": "",
   "map.keys.string.min_len": "must be at least 1 characters",
   "string.in": "",
 };
@@ -105,6 +107,7 @@ const ruleElements: Readonly<Record<Exclude<Rule, object>, readonly RuleElem[]>>
   "repeated.unique": [R_REPEATED, [3, "unique", "TYPE_BOOL"]],
   "repeated.items.string.min_len": [R_REPEATED, [4, "items", "TYPE_MESSAGE"], R_STRING, R_MIN_LEN],
   "repeated.min_items": [R_REPEATED, [1, "min_items", "TYPE_UINT64"]],
+  "repeated.max_items": [R_REPEATED, [2, "max_items", "TYPE_UINT64"]],
   "map.keys.string.min_len": [
     [19, "map", "TYPE_MESSAGE"],
     [4, "keys", "TYPE_MESSAGE"],
@@ -120,6 +123,7 @@ const ruleIds: Readonly<Record<Exclude<Rule, object>, string>> = {
   "repeated.unique": "repeated.unique",
   "repeated.items.string.min_len": "string.min_len",
   "repeated.min_items": "repeated.min_items",
+  "repeated.max_items": "repeated.max_items",
   "map.keys.string.min_len": "string.min_len",
   "string.in": "string.in",
 };

@@ -1,6 +1,6 @@
-// cerbos.svc.v1.CerbosService over gRPC: CheckResources, the deprecated CheckResourceSet and
-// CheckResourceBatch that Cerbos 0.55 still serves, and ServerInfo. PlanResources is declared
-// but not served yet; the other methods of the service answer UNIMPLEMENTED from grpc-js.
+// cerbos.svc.v1.CerbosService over gRPC: CheckResources, PlanResources, the deprecated
+// CheckResourceSet and CheckResourceBatch that Cerbos 0.55 still serves, and ServerInfo; the
+// other methods of the service answer UNIMPLEMENTED from grpc-js.
 
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { ServiceDefinition, UntypedServiceImplementation } from "@grpc/grpc-js";
@@ -13,21 +13,27 @@ import {
   encodeCheckResourceBatchResponse,
   encodeCheckResourceSetResponse,
 } from "../cerbos-api/deprecated.ts";
-import { decodeCheckResourcesRequest, type DecodeOptions } from "../cerbos-api/index.ts";
+import {
+  decodeCheckResourcesRequest,
+  decodePlanResourcesRequest,
+  type DecodeOptions,
+} from "../cerbos-api/index.ts";
 import {
   CheckResourceBatchRequestSchema,
   CheckResourceSetRequestSchema,
   CheckResourcesRequestSchema,
+  PlanResourcesRequestSchema,
 } from "./gen/cerbos/request/v1/request_pb.ts";
 import {
   CheckResourceBatchResponseSchema,
   CheckResourceSetResponseSchema,
   CheckResourcesResponseSchema,
+  PlanResourcesResponseSchema,
   ServerInfoResponseSchema,
 } from "./gen/cerbos/response/v1/response_pb.ts";
 import { CerbosService } from "./gen/cerbos/svc/v1/svc_pb.ts";
-import { checkHandler } from "./json-bridge.ts";
-import { RpcError, serviceOf, Status, unaryHandler, type UnaryDeps } from "./rpc-method.ts";
+import { checkHandler, requestJson, responseBytes } from "./json-bridge.ts";
+import { serviceOf, unaryHandler, type UnaryDeps } from "./rpc-method.ts";
 
 export interface CerbosServiceDeps {
   readonly pdp: PdpService;
@@ -79,8 +85,14 @@ export function createCerbosService(deps: CerbosServiceDeps): {
         }),
       );
     }),
-    PlanResources: unaryHandler("PlanResources", deps, () => {
-      throw new RpcError(Status.UNIMPLEMENTED, "`PlanResources` is not implemented yet");
+    // the same decoder and response shape as HTTP, through proto3 JSON
+    PlanResources: unaryHandler("PlanResources", deps, async (bytes, _call, requestContext) => {
+      const request = decodePlanResourcesRequest(
+        requestJson(PlanResourcesRequestSchema, bytes),
+        decode,
+      );
+      const response = await pdp.planResources(request, requestContext());
+      return responseBytes(PlanResourcesResponseSchema, response);
     }),
   });
 }

@@ -16,6 +16,7 @@ import type {
   CheckResourcesRequest,
   CheckResourcesResponse,
   PdpService,
+  PlanResourcesRequest,
   PolicyStatus,
   RequestContext,
 } from "../../pdp/types.ts";
@@ -58,6 +59,7 @@ const fixedResponse: CheckResourcesResponse = {
 
 interface FakePdp extends PdpService {
   calls: { request: CheckResourcesRequest; context: RequestContext }[];
+  plans: { request: PlanResourcesRequest; context: RequestContext }[];
   status: PolicyStatus;
   answer: (request: CheckResourcesRequest) => Promise<CheckResourcesResponse>;
 }
@@ -65,11 +67,32 @@ interface FakePdp extends PdpService {
 function fakePdp(): FakePdp {
   const pdp: FakePdp = {
     calls: [],
+    plans: [],
     status: { serving: true, policies: 1 },
     answer: () => Promise.resolve(fixedResponse),
     checkResources(request, context) {
       pdp.calls.push({ request, context });
       return pdp.answer(request);
+    },
+    planResources(request, context) {
+      pdp.plans.push({ request, context });
+      if (request.requestId === "explode") return Promise.reject(new Error("secret internals"));
+      return Promise.resolve({
+        requestId: request.requestId,
+        actions: request.actions,
+        resourceKind: request.resource.kind,
+        filter: {
+          kind: "KIND_CONDITIONAL",
+          condition: {
+            expression: {
+              operator: "eq",
+              operands: [{ variable: "request.resource.attr.owner" }, { value: { a: [1, null] } }],
+            },
+          },
+        },
+        meta: { filterDebug: "(eq ...)", matchedScopes: { view: "" } },
+        cerbosCallId: context.callId,
+      });
     },
     serverInfo: () => ({ version: "0.55.0", commit: "abc", buildDate: "2026-01-01" }),
     policyStatus: () => pdp.status,
@@ -262,17 +285,68 @@ describe("gRPC server", () => {
     );
   });
 
-  it("answers PlanResources with UNIMPLEMENTED", async () => {
-    const err = await refusal(
-      caller.unary(
-        "/cerbos.svc.v1.CerbosService/PlanResources",
-        PlanResourcesRequestSchema,
-        PlanResourcesResponseSchema,
-        {},
-      ),
+  const plan = (init: MessageInitShape<typeof PlanResourcesRequestSchema>) =>
+    caller.unary(
+      "/cerbos.svc.v1.CerbosService/PlanResources",
+      PlanResourcesRequestSchema,
+      PlanResourcesResponseSchema,
+      init,
     );
-    assert.equal(err.code, 12);
-    assert.match(err.details, /PlanResources/);
+
+  it("answers PlanResources through the shared decoder, filter values intact", async () => {
+    const res = await plan({
+      requestId: "p1",
+      actions: ["view"],
+      principal: { id: "alice", roles: ["user"] },
+      resource: { kind: "document", policyVersion: "", scope: "" },
+      includeMeta: true,
+    });
+    const seen = pdp.plans.at(-1)!;
+    assert.deepEqual(seen.request, {
+      requestId: "p1",
+      actions: ["view"],
+      principal: { id: "alice", roles: ["user"] },
+      resource: { kind: "document" },
+      includeMeta: true,
+    });
+    assert.equal(seen.context.protocol, "grpc");
+    assert.equal(res.requestId, "p1");
+    assert.deepEqual(res.actions, ["view"]);
+    assert.equal(res.resourceKind, "document");
+    assert.equal(res.cerbosCallId, seen.context.callId);
+    assert.equal(res.meta?.filterDebug, "(eq ...)");
+    assert.deepEqual(res.meta?.matchedScopes, { view: "" });
+    const cond = res.filter?.condition?.node;
+    assert.equal(cond?.case, "expression");
+    const operands = cond?.case === "expression" ? cond.value.operands : [];
+    assert.deepEqual(operands[0]?.node, { case: "variable", value: "request.resource.attr.owner" });
+    assert.equal(operands[1]?.node.case, "value");
+  });
+
+  it("refuses an invalid PlanResources request with Cerbos's message, before the PDP", async () => {
+    const before = pdp.plans.length;
+    const err = await refusal(
+      plan({ principal: { id: "alice", roles: ["user"] }, resource: { kind: "" } }),
+    );
+    assert.equal(err.code, 3);
+    assert.equal(
+      err.details,
+      "validation errors:\n - Exactly one of 'action' or 'actions' field must be set\n - resource.kind: value is required",
+    );
+    assert.equal(pdp.plans.length, before);
+  });
+
+  it("answers a PDP failure during a plan with INTERNAL, keeping its message private", async () => {
+    const err = await refusal(
+      plan({
+        requestId: "explode",
+        action: "view",
+        principal: { id: "alice", roles: ["user"] },
+        resource: { kind: "document" },
+      }),
+    );
+    assert.equal(err.code, 13);
+    assert.doesNotMatch(err.details, /secret/);
   });
 
   it("answers methods it does not serve with UNIMPLEMENTED", async () => {
@@ -354,7 +428,7 @@ describe("gRPC server", () => {
     const codes = (method: string) =>
       new Set(metrics.seen.filter((o) => o.method === method).map((o) => o.status));
     assert.deepEqual(codes("CheckResources"), new Set([0, 3, 5, 13]));
-    assert.deepEqual(codes("PlanResources"), new Set([12]));
+    assert.deepEqual(codes("PlanResources"), new Set([0, 3, 13]));
     assert.ok(codes("Check").has(0));
   });
 });

@@ -9,6 +9,7 @@ import { loadPolicies } from "../../index.ts";
 import { silentLogger } from "../../kernel/logger.ts";
 import { noMetrics } from "../../kernel/metrics.ts";
 import { toResponse } from "../../pdp/check-response.ts";
+import { toPlanResponse } from "../../pdp/plan-response.ts";
 import type { PdpService } from "../../pdp/types.ts";
 import {
   cerbosUnavailableReason,
@@ -144,6 +145,59 @@ const probes: readonly Probe[] = [
     }),
     sameBody: true,
   },
+  {
+    name: "PlanResources, several actions, with meta",
+    method: "POST",
+    path: "/api/plan/resources",
+    body: JSON.stringify({
+      requestId: "p",
+      actions: ["view", "edit"],
+      principal: { id: "root", roles: ["admin"] },
+      resource: { kind: "document" },
+      includeMeta: true,
+    }),
+    sameBody: true,
+  },
+  {
+    name: "PlanResources, deprecated action, unknown kind",
+    method: "POST",
+    path: "/api/plan/resources",
+    body: JSON.stringify({
+      action: "view",
+      principal: { id: "alice", roles: ["user"] },
+      resource: { kind: "nothing", policyVersion: "default" },
+      includeMeta: true,
+    }),
+    sameBody: true,
+  },
+  {
+    // the whole body: message and buf.validate details
+    name: "PlanResources, validation errors",
+    method: "POST",
+    path: "/api/plan/resources",
+    body: JSON.stringify({
+      action: "view",
+      actions: ["a", "a", ""],
+      principal: { id: "", roles: ["user"] },
+      resource: { kind: "", scope: "-" },
+      requestContext: { annotations: { "": 1 } },
+    }),
+    sameBody: true,
+  },
+  {
+    name: "PlanResources, empty body",
+    method: "POST",
+    path: "/api/plan/resources",
+    body: "",
+    sameBody: true,
+  },
+  {
+    name: "PlanResources, unknown field",
+    method: "POST",
+    path: "/api/plan/resources",
+    body: '{"x":1}',
+  },
+  { name: "GET plan", method: "GET", path: "/api/plan/resources", sameBody: true },
   { name: "check without content type", method: "POST", path: "/api/check/resources", body: good },
   {
     name: "check as text/plain",
@@ -270,6 +324,16 @@ describe("http server against Cerbos", { skip: unavailable }, () => {
             context.callId,
           ),
         );
+      },
+      planResources(request, context) {
+        const output = engine.plan({
+          ...(request.requestId ? { requestId: request.requestId } : {}),
+          actions: request.actions,
+          ...(request.action !== undefined ? { action: request.action } : {}),
+          principal: request.principal!,
+          resource: request.resource,
+        });
+        return Promise.resolve(toPlanResponse(request, output, context.callId));
       },
       serverInfo: () => ({ version: "0.55.0", commit: "x", buildDate: "y" }),
       policyStatus: () => ({ serving: true, policies: 2 }),

@@ -12,6 +12,8 @@ import type {
   CheckResourcesRequest,
   CheckResourcesResponse,
   PdpService,
+  PlanResourcesRequest,
+  PlanResourcesResponse,
   PolicyStatus,
   RequestContext,
 } from "../../pdp/types.ts";
@@ -27,11 +29,13 @@ const validBody = {
 /** A PDP that allows everything and remembers what it was asked. */
 function fakePdp(status: PolicyStatus = { serving: true, policies: 1 }): PdpService & {
   calls: { request: CheckResourcesRequest; context: RequestContext }[];
+  plans: { request: PlanResourcesRequest; context: RequestContext }[];
   status: PolicyStatus;
   gate?: Promise<void>;
 } {
   const pdp = {
     calls: [] as { request: CheckResourcesRequest; context: RequestContext }[],
+    plans: [] as { request: PlanResourcesRequest; context: RequestContext }[],
     status,
     gate: undefined as Promise<void> | undefined,
     async checkResources(
@@ -50,6 +54,22 @@ function fakePdp(status: PolicyStatus = { serving: true, policies: 1 }): PdpServ
         })),
         cerbosCallId: context.callId,
       };
+    },
+    planResources(
+      request: PlanResourcesRequest,
+      context: RequestContext,
+    ): Promise<PlanResourcesResponse> {
+      pdp.plans.push({ request, context });
+      if (request.requestId === "explode") return Promise.reject(new Error("secret internals"));
+      return Promise.resolve({
+        ...(request.requestId ? { requestId: request.requestId } : {}),
+        ...(request.action !== undefined
+          ? { action: request.action }
+          : { actions: request.actions }),
+        resourceKind: request.resource.kind,
+        filter: { kind: "KIND_ALWAYS_ALLOWED" },
+        cerbosCallId: context.callId,
+      });
     },
     serverInfo: () => ({ version: "0.55.0", commit: "abc", buildDate: "2026-01-01T00:00:00Z" }),
     policyStatus: () => pdp.status,
@@ -291,11 +311,76 @@ describe("http server", () => {
     s.pdp.status = { serving: true, policies: 1 };
   });
 
-  it("answers plan requests with Cerbos's unimplemented error", async () => {
-    const r = await s.req("POST", "/api/plan/resources", "{}");
+  it("answers PlanResources with the service's response and logs the call", async () => {
+    const body = {
+      requestId: "p1",
+      action: "view",
+      principal: { id: "alice", roles: ["user"] },
+      resource: { kind: "document", scope: "" },
+    };
+    const r = await s.req("POST", "/api/plan/resources", JSON.stringify(body));
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(s.pdp.plans.at(-1)?.request, {
+      requestId: "p1",
+      action: "view",
+      actions: ["view"],
+      principal: { id: "alice", roles: ["user"] },
+      resource: { kind: "document" },
+      includeMeta: false,
+    });
+    const callId = s.pdp.plans.at(-1)?.context.callId;
+    assert.deepEqual(r.json, {
+      requestId: "p1",
+      action: "view",
+      resourceKind: "document",
+      filter: { kind: "KIND_ALWAYS_ALLOWED" },
+      cerbosCallId: callId,
+    });
+    const entry = s.access.find((e) => e.callId === callId);
+    assert.equal(entry?.method, "/cerbos.svc.v1.CerbosService/PlanResources");
+    assert.equal(entry?.statusCode, 0);
+  });
+
+  it("refuses an invalid plan request with Cerbos's validation error and no call", async () => {
+    const plans = s.pdp.plans.length;
+    const accessed = s.access.length;
+    const r = await s.req(
+      "POST",
+      "/api/plan/resources",
+      JSON.stringify({ actions: ["view", "view"], principal: { id: "a", roles: ["r"] } }),
+    );
+    assert.equal(r.status, 400);
+    assert.equal(r.json["code"], 3);
+    assert.equal(
+      r.json["message"],
+      "validation errors:\n - actions: repeated value must contain unique items\n - resource: value is required",
+    );
+    assert.ok(Array.isArray(r.json["details"]));
+    assert.equal(s.pdp.plans.length, plans);
+    assert.equal(s.access.length, accessed);
+  });
+
+  it("answers a failed plan with 500 and a private message, logged with its status", async () => {
+    const r = await s.req(
+      "POST",
+      "/api/plan/resources",
+      JSON.stringify({
+        requestId: "explode",
+        actions: ["view"],
+        principal: { id: "a", roles: ["r"] },
+        resource: { kind: "document" },
+      }),
+    );
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.json, { code: 13, message: "internal error" });
+    const callId = s.pdp.plans.at(-1)?.context.callId;
+    assert.equal(s.access.find((e) => e.callId === callId)?.statusCode, 13);
+  });
+
+  it("refuses GET on the plan endpoint as Cerbos does", async () => {
+    const r = await s.req("GET", "/api/plan/resources");
     assert.equal(r.status, 501);
-    assert.equal(r.json["code"], 12);
-    assert.match(String(r.json["message"]), /not implemented yet/);
+    assert.deepEqual(r.json, { code: 12, message: "Method Not Allowed" });
   });
 
   it("answers unknown paths and wrong methods as Cerbos does", async () => {

@@ -16,7 +16,12 @@ import type { Logger } from "../../kernel/logger.ts";
 import type { Metrics } from "../../kernel/metrics.ts";
 import type { ServerConfig } from "../../main/config/types.ts";
 import type { CheckResourcesRequest, PdpService, RequestContext } from "../../pdp/types.ts";
-import { authzenMetadata, toHttpError, type DecodeOptions } from "../cerbos-api/index.ts";
+import {
+  authzenMetadata,
+  decodePlanResourcesRequest,
+  toHttpError,
+  type DecodeOptions,
+} from "../cerbos-api/index.ts";
 import {
   defaultApiBindings,
   type ApiBindings,
@@ -123,11 +128,7 @@ const notFoundJson = errorAnswer(404, 5, "Not Found");
 const methodNotAllowed = errorAnswer(501, 12, "Method Not Allowed");
 const adminDisabled = errorAnswer(404, 12, "Admin service is disabled by the configuration");
 const notFoundText: Answer = { status: 404, contentType: TEXT_TYPE, body: "404 page not found\n" };
-const planUnimplemented = errorAnswer(
-  501,
-  12,
-  "PlanResources is not implemented yet: Gatehouse answers CheckResources; query planning is planned for a later release",
-);
+const PLAN_RPC = "/cerbos.svc.v1.CerbosService/PlanResources";
 
 /** Paths Cerbos's gRPC gateway owns: unknown paths there get a JSON 404, elsewhere Go's text 404. */
 function unknownPath(path: string): Answer {
@@ -270,8 +271,20 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     {
       path: "/api/plan/resources",
       method: "POST",
-      body: false,
-      handle: () => planUnimplemented,
+      body: true,
+      async handle(call, json) {
+        // a request refused here is not an API call (no call id, no access entry), as for checks
+        const request = decodePlanResourcesRequest(json, decode);
+        const context = contextOf(call.req, newCallId(call.arrived));
+        let answer: Answer;
+        try {
+          answer = jsonAnswer(await pdp.planResources(request, context));
+        } catch (e) {
+          answer = failure(e);
+        }
+        access(call, context, PLAN_RPC, answer);
+        return answer;
+      },
     },
     {
       path: "/api/server_info",

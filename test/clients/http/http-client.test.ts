@@ -11,6 +11,7 @@ import { loadPolicies } from "../../../src/index.ts";
 import { silentLogger } from "../../../src/kernel/logger.ts";
 import { noMetrics } from "../../../src/kernel/metrics.ts";
 import { toResponse } from "../../../src/pdp/check-response.ts";
+import { toPlanResponse } from "../../../src/pdp/plan-response.ts";
 import type { PdpService } from "../../../src/pdp/types.ts";
 import { createHttpServer, type HttpServer } from "../../../src/protocols/http/index.ts";
 
@@ -36,6 +37,16 @@ async function examplePdp(): Promise<PdpService> {
           context.callId,
         ),
       );
+    },
+    planResources(request, context) {
+      const output = engine.plan({
+        ...(request.requestId ? { requestId: request.requestId } : {}),
+        actions: request.actions,
+        ...(request.action !== undefined ? { action: request.action } : {}),
+        principal: request.principal!,
+        resource: request.resource,
+      });
+      return Promise.resolve(toPlanResponse(request, output, context.callId));
     },
     serverInfo: () => ({ version: "0.55.0", commit: "test", buildDate: "2026-01-01T00:00:00Z" }),
     policyStatus: () => ({ serving: true, policies: 2 }),
