@@ -13,6 +13,8 @@ export interface Environment {
   readonly typeNames: ReadonlyMap<string, CelType>;
   /** Fast reads of some variables from the bindings (see CelEnvironmentOptions.bindingReaders). */
   readonly bindingReaders: ReadonlyMap<string, BindingReader>;
+  /** Read `x in []` as false whatever `x` is (Cerbos's conditions; see empty-membership.ts). */
+  readonly emptyMembershipIsFalse: boolean;
 }
 
 const BUILTIN_TYPE_NAMES: readonly [string, CelType][] = [
@@ -36,6 +38,7 @@ export function buildEnvironment(
   libraries: readonly CelLibrary[],
   messages: readonly MessageDecl[],
   bindingReaders: Readonly<Record<string, BindingReader>> = {},
+  emptyMembershipIsFalse = false,
 ): Environment {
   const functions = new Map<string, Overload[]>();
   const msgs = new Map<string, MessageDecl>();
@@ -70,5 +73,6 @@ export function buildEnvironment(
     messages: msgs,
     typeNames,
     bindingReaders: new Map(Object.entries(bindingReaders)),
+    emptyMembershipIsFalse,
   };
 }

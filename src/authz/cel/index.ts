@@ -3,6 +3,7 @@
 // sees the parser, checker or evaluator.
 
 import { checkExpression } from "./checker.ts";
+import { foldEmptyMembership } from "./empty-membership.ts";
 import { buildEnvironment, type Environment } from "./environment.ts";
 import { compileProgram, type KnownValues } from "./evaluator.ts";
 import type { BindingReader, CelLibrary, EvalContext, MessageDecl } from "./library.ts";
@@ -67,6 +68,8 @@ export interface CelEnvironmentOptions {
   messages?: readonly MessageDecl[];
   /** Optional fast reads of variables from the bindings, by variable name. */
   bindingReaders?: Readonly<Record<string, BindingReader>>;
+  /** Read `x in []` as false whatever `x` is, errors included, as Cerbos does. */
+  emptyMembershipIsFalse?: boolean;
 }
 
 export interface CelEnvironment {
@@ -81,6 +84,7 @@ export function createEnvironment(opts: CelEnvironmentOptions): CelEnvironment {
       [standardLibrary, ...(opts.libraries ?? [])],
       opts.messages ?? [],
       opts.bindingReaders,
+      opts.emptyMembershipIsFalse,
     ),
   };
 }
@@ -143,7 +147,8 @@ export function compileExpression(
   });
   const parsed = parseCel(source);
   if (parsed.expr === undefined) return { issues: parsed.issues.map(toIssue) };
-  const checked = checkExpression(env.env, parsed.expr);
+  const expr = env.env.emptyMembershipIsFalse ? foldEmptyMembership(parsed.expr) : parsed.expr;
+  const checked = checkExpression(env.env, expr);
   if (checked.issues.length > 0) {
     // Macro expansion can visit one source node twice (optMap); report each problem once.
     const seen = new Set<string>();
@@ -158,10 +163,10 @@ export function compileExpression(
     return { issues };
   }
   const known = options.known;
-  const program = compileProgram(parsed.expr, checked, known, env.env.bindingReaders);
+  const program = compileProgram(expr, checked, known, env.env.bindingReaders);
   const run = program.run;
   const slots = program.slots;
-  const references = collectReferences(parsed.expr, checked);
+  const references = collectReferences(expr, checked);
   // A chain is read from the bindings unless its first field is known: the compiler replaces
   // every read of such a field (`C.x`, `has(C.x)`, `C.?x`, `C["x"]`).
   const runtimeReferences =

@@ -14,6 +14,7 @@ import {
   selectOptional,
   testField,
 } from "./access.ts";
+import { foldEmptyMembership } from "./empty-membership.ts";
 import type { CallNode, Expr, MapEntryNode } from "./ast.ts";
 import type { CallResolution } from "./checker.ts";
 import { dispatch } from "./dispatch.ts";
@@ -154,7 +155,7 @@ const parsed = new Map<string, Expr | undefined>();
 export function plannerExpression(source: string): Expr | undefined {
   if (parsed.has(source)) return parsed.get(source);
   const r = parseCel(source);
-  const e = r.expr === undefined ? undefined : normalize(r.expr, new Set());
+  const e = r.expr === undefined ? undefined : normalize(foldEmptyMembership(r.expr), new Set());
   parsed.set(source, e);
   return e;
 }

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import {
   CelDuration,
   CelError,
+  isCelError,
   CelTimestamp,
   compileExpression,
   mapKeys,
@@ -49,6 +50,14 @@ function run(expr: string, bindings = cerbosBindings(input)): CelResult {
 }
 
 describe("cerbos environment", () => {
+  test("`x in []` is false even when reading x fails; a non-empty list lets the error through", () => {
+    assert.equal(run("R.attr.missing in []"), false);
+    assert.equal(run("!(R.attr.missing in [])"), true);
+    assert.equal(run("[1].exists(x, R.attr.missing in [])"), false);
+    assert.ok(isCelError(run("R.attr.missing in ['x']")));
+    assert.ok(isCelError(run("R.attr.missing in {}")));
+  });
+
   test("is built once", () => {
     assert.equal(cerbosEnvironment(), cerbosEnvironment());
     assert.ok(cerbosLibraries().length > 0);

@@ -155,6 +155,7 @@ export function cerbosEnvironment(): CelEnvironment {
     libraries: CERBOS_LIBRARIES,
     messages: cerbosMessages,
     bindingReaders: CERBOS_BINDING_READERS,
+    emptyMembershipIsFalse: true,
   });
   return cached;
 }
