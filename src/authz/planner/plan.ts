@@ -6,7 +6,12 @@
 // within a role, ALLOWs are or-ed and a DENY is and-ed in negated; roles are or-ed; principal
 // policies override resource policies; the actions' filters are and-ed.
 
-import type { CompiledDerivedRole, ScopePermissions } from "../compile/compiled-policy.ts";
+import type {
+  CompiledCondition,
+  CompiledDerivedRole,
+  CompiledParams,
+  ScopePermissions,
+} from "../compile/compiled-policy.ts";
 import { normalizeScope } from "../compile/policy-names.ts";
 import type { EvalContext } from "../cel/library.ts";
 import { validationErrorsOf, type CheckConfig } from "../engine/check.ts";
@@ -141,6 +146,28 @@ export function planInput(config: CheckConfig, input: PlanInput, ctx: EvalContex
     }) satisfies ConditionPlanContext;
   const noDerivedRoles = conditionContext(() => []);
 
+  /**
+   * Planned conditions by context and condition: a condition planned once per call, however many
+   * roles and actions reach its rule (a plan depends only on the request and the context).
+   */
+  const planned = new Map<ConditionPlanContext, Map<CompiledCondition, PlanNode | StrictFailure>>();
+  const plannedCondition = (
+    condition: CompiledCondition | undefined,
+    params: CompiledParams | undefined,
+    context: ConditionPlanContext,
+  ): PlanNode | StrictFailure => {
+    if (condition === undefined) return planCondition(condition, params, context);
+    let byCondition = planned.get(context);
+    if (byCondition === undefined)
+      planned.set(context, (byCondition = new Map<CompiledCondition, PlanNode | StrictFailure>()));
+    let node = byCondition.get(condition);
+    if (node === undefined) {
+      node = planCondition(condition, params, context);
+      byCondition.set(condition, node);
+    }
+    return node;
+  };
+
   /** Per resource scope (by index): its derived roles planned, worked out on first use. */
   const scopeDerivedRoles = new Array<DerivedRoleNodes | StrictFailure | undefined>(
     plan.scopes.length,
@@ -210,14 +237,14 @@ export function planInput(config: CheckConfig, input: PlanInput, ctx: EvalContex
           for (const row of rows) {
             const rule = row.row.rule;
             effectivePolicies.add(rule.origin.key);
-            let node = planCondition(rule.condition, rule.params, context);
+            let node = plannedCondition(rule.condition, rule.params, context);
             if (isFailure(node)) {
               failed = true;
               break kinds;
             }
             const dr = row.derivedRole;
             if (dr?.condition !== undefined) {
-              const drNode = planCondition(dr.condition, dr.params, context);
+              const drNode = plannedCondition(dr.condition, dr.params, context);
               if (isFailure(drNode)) {
                 failed = true;
                 break kinds;
