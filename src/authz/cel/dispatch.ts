@@ -186,6 +186,56 @@ function dispatchEquality(args: Evaluator[], negate: boolean): Evaluator {
   };
 }
 
+/** The `typeof` of every value of a CEL type, for the types whose values are JS primitives. */
+function typeofTag(t: CelType): string | undefined {
+  switch (t.kind) {
+    case "bool":
+      return "boolean";
+    case "int":
+      return "bigint";
+    case "double":
+      return "number";
+    case "string":
+      return "string";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A lone overload over primitive types (`string + string`, `int < int`, `size(string)`): its
+ * run-time guard is a `typeof` per argument.
+ */
+function dispatchByTypeof(
+  res: CallResolution,
+  formals: readonly CelType[],
+  args: Evaluator[],
+): Evaluator | undefined {
+  const tags = formals.map(typeofTag);
+  if (tags.some((t) => t === undefined)) return undefined;
+  const impl = res.overloads[0]!.impl;
+  const a0 = args[0]!;
+  const t0 = tags[0]!;
+  if (args.length === 1) {
+    return (b, l, c) => {
+      const x = a0(b, l, c);
+      // eslint-disable-next-line valid-typeof -- the tag is one of typeof's results
+      if (typeof x === t0) return impl(x as CelValue);
+      return x instanceof CelError ? x : noSuchOverload(res, [formals], [x]);
+    };
+  }
+  const a1 = args[1]!;
+  const t1 = tags[1]!;
+  return (b, l, c) => {
+    const x = a0(b, l, c);
+    if (x instanceof CelError) return x;
+    const y = a1(b, l, c);
+    // eslint-disable-next-line valid-typeof -- the tags are typeof's results
+    if (typeof x === t0 && typeof y === t1) return impl(x as CelValue, y as CelValue);
+    return y instanceof CelError ? y : noSuchOverload(res, [formals], [x, y]);
+  };
+}
+
 export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
   const n = args.length;
   if (n === 2 && res.overloads.length === 1) {
@@ -240,6 +290,10 @@ export function dispatch(res: CallResolution, args: Evaluator[]): Evaluator {
   const overloads = res.overloads;
   const formals = formalsOf(res);
   const plain = !overloads.some((o) => o.usesContext);
+  if (plain && overloads.length === 1 && (n === 1 || n === 2)) {
+    const simple = dispatchByTypeof(res, formals[0]!, args);
+    if (simple !== undefined) return simple;
+  }
   if (plain && n === 1) {
     const a0 = args[0]!;
     return (b, l, c) => {

@@ -1,7 +1,7 @@
 // A CEL environment: declared variables, message types and the functions of every library,
 // merged once so that checking an expression only does map lookups.
 
-import type { BindingReader, CelLibrary, MessageDecl, Overload } from "./library.ts";
+import type { BindingReader, CelLibrary, MessageDecl, Overload, PathReader } from "./library.ts";
 import { T, type CelType } from "./types.ts";
 
 export interface Environment {
@@ -13,6 +13,8 @@ export interface Environment {
   readonly typeNames: ReadonlyMap<string, CelType>;
   /** Fast reads of some variables from the bindings (see CelEnvironmentOptions.bindingReaders). */
   readonly bindingReaders: ReadonlyMap<string, BindingReader>;
+  /** Direct reads of whole select chains (see CelEnvironmentOptions.pathReader). */
+  readonly pathReader: PathReader | undefined;
   /** Read `x in []` as false whatever `x` is (Cerbos's conditions; see empty-membership.ts). */
   readonly emptyMembershipIsFalse: boolean;
 }
@@ -39,6 +41,7 @@ export function buildEnvironment(
   messages: readonly MessageDecl[],
   bindingReaders: Readonly<Record<string, BindingReader>> = {},
   emptyMembershipIsFalse = false,
+  pathReader?: PathReader,
 ): Environment {
   const functions = new Map<string, Overload[]>();
   const msgs = new Map<string, MessageDecl>();
@@ -73,6 +76,7 @@ export function buildEnvironment(
     messages: msgs,
     typeNames,
     bindingReaders: new Map(Object.entries(bindingReaders)),
+    pathReader,
     emptyMembershipIsFalse,
   };
 }

@@ -15,7 +15,7 @@ import {
 } from "./access.ts";
 import type { ComprehensionNode, CallNode, Expr, LiteralNode, SelectNode } from "./ast.ts";
 import type { CheckResult } from "./checker.ts";
-import type { BindingReader, Overload } from "./library.ts";
+import type { BindingReader, Overload, PathReader } from "./library.ts";
 import { dispatch, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
 import {
   isCelMap,
@@ -73,8 +73,9 @@ export function compileProgram(
   checked: CheckResult,
   known: KnownValues = NOTHING_KNOWN,
   bindingReaders: ReadonlyMap<string, BindingReader> = NO_READERS,
+  pathReader?: PathReader,
 ): CompiledProgram {
-  const c = new Compiler(checked, known, bindingReaders);
+  const c = new Compiler(checked, known, bindingReaders, pathReader);
   const run = c.compile(expr);
   if (expr.kind !== "literal" && !c.isFoldable(expr, new Set())) return { run, slots: c.slotCount };
   try {
@@ -120,6 +121,7 @@ class Compiler {
   readonly checked: CheckResult;
   readonly known: KnownValues;
   readonly bindingReaders: ReadonlyMap<string, BindingReader>;
+  readonly pathReader: PathReader | undefined;
   slotCount = 0;
   /** Comprehension variable name -> slot, innermost last. */
   readonly scopes: Map<string, number>[] = [];
@@ -128,10 +130,33 @@ class Compiler {
     checked: CheckResult,
     known: KnownValues,
     bindingReaders: ReadonlyMap<string, BindingReader>,
+    pathReader: PathReader | undefined,
   ) {
     this.checked = checked;
     this.known = known;
     this.bindingReaders = bindingReaders;
+    this.pathReader = pathReader;
+  }
+
+  /**
+   * The names of a plain select chain rooted at a declared variable (`R.attr.owner`), or
+   * undefined: any optional or test-only select, qualified name, comprehension variable or
+   * known value on the way disqualifies it.
+   */
+  selectPath(e: SelectNode): string[] | undefined {
+    const path: string[] = [];
+    let node: Expr = e;
+    while (node.kind === "select") {
+      if (node.optional || node.testOnly || this.checked.resolutions.has(node.id)) return undefined;
+      if (this.knownField(node) !== undefined) return undefined;
+      path.push(node.field);
+      node = node.operand;
+    }
+    if (node.kind !== "ident") return undefined;
+    const r = this.checked.resolutions.get(node.id);
+    if (r === undefined || r.kind !== "global" || r.name !== node.name) return undefined;
+    path.push(node.name);
+    return path.reverse();
   }
 
   /** The known value of `x.field` where `x` is a declared (not comprehension) variable. */
@@ -287,6 +312,17 @@ class Compiler {
   compileSelect(e: SelectNode): Evaluator {
     const r = this.checked.resolutions.get(e.id);
     if (r !== undefined) return this.compileName(e.id, r.kind === "global" ? r.name : e.field);
+    if (this.pathReader !== undefined) {
+      const path = this.selectPath(e);
+      if (path !== undefined) {
+        const direct = this.pathReader(path, this.compileSelectChain(e));
+        if (direct !== undefined) return direct;
+      }
+    }
+    return this.compileSelectChain(e);
+  }
+
+  compileSelectChain(e: SelectNode): Evaluator {
     const known = this.knownField(e);
     const operand = known === undefined ? this.compile(e.operand) : holderOf(e.field, known);
     const field = e.field;

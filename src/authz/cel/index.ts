@@ -6,7 +6,7 @@ import { checkExpression } from "./checker.ts";
 import { foldEmptyMembership } from "./empty-membership.ts";
 import { buildEnvironment, type Environment } from "./environment.ts";
 import { compileProgram, type KnownValues } from "./evaluator.ts";
-import type { BindingReader, CelLibrary, EvalContext, MessageDecl } from "./library.ts";
+import type { BindingReader, CelLibrary, EvalContext, MessageDecl, PathReader } from "./library.ts";
 import { parseCel } from "./parser.ts";
 export { isReservedWord } from "./parser.ts";
 import { collectReferences } from "./references.ts";
@@ -24,6 +24,8 @@ export type {
   FunctionDecl,
   MessageDecl,
   Overload,
+  PathEvaluator,
+  PathReader,
 } from "./library.ts";
 export {
   CelDuration,
@@ -70,6 +72,8 @@ export interface CelEnvironmentOptions {
   bindingReaders?: Readonly<Record<string, BindingReader>>;
   /** Read `x in []` as false whatever `x` is, errors included, as Cerbos does. */
   emptyMembershipIsFalse?: boolean;
+  /** Optional direct reads of whole select chains over the host objects (`R.attr.owner`). */
+  pathReader?: PathReader;
 }
 
 export interface CelEnvironment {
@@ -85,6 +89,7 @@ export function createEnvironment(opts: CelEnvironmentOptions): CelEnvironment {
       opts.messages ?? [],
       opts.bindingReaders,
       opts.emptyMembershipIsFalse,
+      opts.pathReader,
     ),
   };
 }
@@ -163,7 +168,7 @@ export function compileExpression(
     return { issues };
   }
   const known = options.known;
-  const program = compileProgram(expr, checked, known, env.env.bindingReaders);
+  const program = compileProgram(expr, checked, known, env.env.bindingReaders, env.env.pathReader);
   const run = program.run;
   const slots = program.slots;
   const references = collectReferences(expr, checked);

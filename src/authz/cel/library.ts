@@ -66,6 +66,24 @@ export type FieldReader = (value: CelResult) => CelValue | undefined;
  */
 export type BindingReader = (bindings: Readonly<Record<string, CelValue>>) => CelValue | undefined;
 
+/**
+ * An evaluator for a whole select chain rooted at a variable (`R.attr.owner` is
+ * `["R", "attr", "owner"]`) that reads the host objects directly, or undefined when the
+ * environment has none for that chain. It must answer exactly as the chain's ordinary
+ * evaluation (`fallback`) would, and calls `fallback` for anything but the plain case.
+ */
+export type PathReader = (
+  path: readonly string[],
+  fallback: PathEvaluator,
+) => PathEvaluator | undefined;
+
+/** The shape of a compiled expression (see dispatch.ts's Evaluator). */
+export type PathEvaluator = (
+  bindings: Readonly<Record<string, CelValue>>,
+  slots: CelResult[],
+  ctx: EvalContext | undefined,
+) => CelResult;
+
 export interface CelLibrary {
   readonly name: string;
   readonly functions?: readonly FunctionDecl[];

@@ -15,9 +15,9 @@ import type { QueryKind, RuleTable } from "../ruletable/rule-table.ts";
 import { validateAttributes, type SchemaRegistry } from "../schema/index.ts";
 import type { ActionExplanation, CheckExplanation, RuleTrace } from "./explanation.ts";
 import type { ActionEffect, CheckInput, CheckOutput, ValidationError } from "./types.ts";
-import type { PlanCache, PlanRow, SharedDecisions } from "./check-plan.ts";
+import type { PlanCache, PlanRow, ResourcePlan, SharedDecisions } from "./check-plan.ts";
 import type { ConditionTest } from "./condition-test.ts";
-import { Evaluation, type CheckMemory, type RowResult } from "./evaluation.ts";
+import type { CheckMemory, Evaluation, RowResult } from "./evaluation.ts";
 import type { VariablesMap } from "./variables-map.ts";
 
 export const NO_MATCH = "NO_MATCH";
@@ -162,8 +162,6 @@ export function checkInput(
   const actions = distinctActions(input.actions);
   /** Decisions by index into `actions`; unset means no decision (default deny). */
   const decisions = new Array<ActionEffect | undefined>(actions.length);
-  /** Effective derived roles in the order they were found (a Set only once there is one). */
-  let effectiveDerivedRoles: Set<string> | undefined;
   let validationErrors: ValidationError[] = NO_VALIDATION_ERRORS;
   const explanations: Record<string, ActionExplanation> | undefined = explain ? {} : undefined;
 
@@ -186,7 +184,7 @@ export function checkInput(
   const principalScopes = principalPlan.scopes;
   const resourceScopes = plan.scopes;
 
-  const evaluation = new Evaluation(config, input, ctx);
+  const evaluation = config.memory.evaluation(config, input, ctx);
 
   if (principalScopes.length === 0 && resourceScopes.length === 0)
     return finish(
@@ -194,7 +192,7 @@ export function checkInput(
       actions,
       decisions,
       evaluation,
-      effectiveDerivedRoles,
+      evaluation.effectiveDerivedRoles,
       validationErrors,
       explanations,
     );
@@ -215,7 +213,7 @@ export function checkInput(
         actions,
         decisions,
         evaluation,
-        effectiveDerivedRoles,
+        evaluation.effectiveDerivedRoles,
         validationErrors,
         explanations,
       );
@@ -228,15 +226,28 @@ export function checkInput(
       actions,
       decisions,
       evaluation,
-      effectiveDerivedRoles,
+      evaluation.effectiveDerivedRoles,
       validationErrors,
       explanations,
     );
 
-  /** `runtime` of each resource scope (by index) whose derived roles were worked out. */
-  const scopeRuntimes = new Array<CelValue | undefined>(resourceScopes.length);
   const roles = principal.roles;
   const strict = config.strictEvaluation;
+  if (!explain && !strict && principalScopes.length === 0) {
+    decideOnResourcePolicies(evaluation, plan, actions, decisions, roles);
+    return finish(
+      input,
+      actions,
+      decisions,
+      evaluation,
+      evaluation.effectiveDerivedRoles,
+      validationErrors,
+      explanations,
+    );
+  }
+
+  /** `runtime` of each resource scope (by index) whose derived roles were worked out. */
+  const scopeRuntimes = new Array<CelValue | undefined>(resourceScopes.length);
 
   for (let actionIndex = 0; actionIndex < actions.length; actionIndex++) {
     const action = actions[actionIndex] as string;
@@ -276,39 +287,8 @@ export function checkInput(
           const scope = scopes[s] as string;
           if (!isPrincipal) {
             const seenRuntime = scopeRuntimes[s];
-            if (seenRuntime !== undefined) {
-              evaluation.runtime = seenRuntime;
-            } else {
-              let scopeRoles: string[] | undefined;
-              let failedRoles: string[] | undefined;
-              // Every derived role the scope's policy references is decided here, whatever the
-              // action, and the errors of its condition are reported (as cerbos 0.55 does).
-              const derivedRoles = plan.derivedRoles[s] as readonly CompiledDerivedRole[];
-              const reusable = plan.reusableDerivedRoles[s] as readonly boolean[];
-              const tests = plan.derivedRoleTests[s] as readonly (ConditionTest | undefined)[];
-              for (let d = 0; d < derivedRoles.length; d++) {
-                const dr = derivedRoles[d] as CompiledDerivedRole;
-                const vars = strict
-                  ? evaluation.variablesOf(dr.params)
-                  : evaluation.nullFailedVariablesOf(dr.params);
-                const ok = evaluation.condition(tests[d], dr.params, vars);
-                if (reusable[d]) evaluation.rememberDerivedRole(dr, ok);
-                if (evaluation.errored && strict) (failedRoles ??= []).push(dr.name);
-                if (ok) {
-                  (scopeRoles ??= []).push(dr.name);
-                  (effectiveDerivedRoles ??= new Set()).add(dr.name);
-                }
-              }
-              evaluation.setEffectiveDerivedRoles(
-                scopeRoles === undefined
-                  ? NO_ROLES
-                  : scopeRoles.length === 1
-                    ? scopeRoles
-                    : [...new Set(scopeRoles)].sort(),
-                failedRoles ?? NO_ROLES,
-              );
-              scopeRuntimes[s] = evaluation.runtime;
-            }
+            if (seenRuntime !== undefined) evaluation.runtime = seenRuntime;
+            else scopeRuntimes[s] = scopeDerivedRoles(evaluation, plan, s, strict);
           }
           // As in cerbos 0.55, a resource scope's rules see that scope's derived roles in
           // runtime.effectiveDerivedRoles, however many scopes were visited since; principal
@@ -427,10 +407,113 @@ export function checkInput(
     actions,
     decisions,
     evaluation,
-    effectiveDerivedRoles,
+    evaluation.effectiveDerivedRoles,
     validationErrors,
     explanations,
   );
+}
+
+/**
+ * The commonest check, apart so that it stays small: no principal policies apply, no
+ * explanation is asked for and evaluation is not strict. The same procedure as the general
+ * loop of `checkInput` with those parts left out: per action, role by role, scope by scope
+ * from the nearest; within a role a DENY wins, across roles the first ALLOW wins.
+ */
+function decideOnResourcePolicies(
+  evaluation: Evaluation,
+  plan: ResourcePlan,
+  actions: readonly string[],
+  decisions: (ActionEffect | undefined)[],
+  roles: readonly string[],
+): void {
+  const scopes = plan.scopes;
+  const permissions = plan.permissions;
+  const scopeCount = scopes.length;
+  const policyKey = plan.exists ? plan.policyKey : NO_MATCH;
+  /** `runtime` of each scope (by index) whose derived roles were worked out. */
+  const scopeRuntimes = new Array<CelValue | undefined>(scopeCount);
+
+  for (let a = 0; a < actions.length; a++) {
+    const action = actions[a] as string;
+    const rowsByRoleAndScope = plan.rowsFor(action);
+    let effect: EffectOrNoMatch = "NO_MATCH";
+    let policy = NO_MATCH;
+    let decidingScope = "";
+
+    for (let i = 0; i < roles.length; i++) {
+      let hasAllow = false;
+      let roleEffect: EffectOrNoMatch = "NO_MATCH";
+      let rolePolicy = policyKey;
+      let roleScope = "";
+
+      scopesLoop: for (let s = 0; s < scopeCount; s++) {
+        const seenRuntime = scopeRuntimes[s];
+        if (seenRuntime !== undefined) evaluation.runtime = seenRuntime;
+        else scopeRuntimes[s] = scopeDerivedRoles(evaluation, plan, s, false);
+
+        const rows = rowsByRoleAndScope[i * scopeCount + s] as readonly PlanRow[];
+        for (let r = 0; r < rows.length; r++) {
+          const row = rows[r] as PlanRow;
+          if (row.visitParams !== undefined) evaluation.variablesOf(row.visitParams);
+          let satisfied: boolean;
+          if (row.unconditional) {
+            satisfied = true;
+          } else {
+            const cached = evaluation.conditionResult(row.evaluationKey);
+            if (cached !== undefined) {
+              satisfied = cached;
+            } else {
+              const result = evaluateRow(evaluation, row, false);
+              evaluation.setConditionResult(row.evaluationKey, result);
+              if (result === "skipped") continue;
+              satisfied = result === "satisfied";
+            }
+          }
+          if (satisfied) {
+            if (row.ruleActivated !== undefined) evaluation.output(row, row.ruleActivated, action);
+            if (row.effect === "EFFECT_ALLOW") hasAllow = true;
+            if (row.effect === "EFFECT_DENY") {
+              roleEffect = "EFFECT_DENY";
+              roleScope = scopes[s] as string;
+              // The implicit DENY of a role policy is attributed to that role policy.
+              if (row.fromRolePolicy) rolePolicy = row.row.rule.origin.key;
+              break scopesLoop;
+            } else if (row.noMatchForScopePermissions) {
+              rolePolicy = NO_MATCH_FOR_SCOPE_PERMISSIONS;
+              roleScope = scopes[s] as string;
+            }
+          } else if (row.conditionNotMet !== undefined) {
+            evaluation.output(row, row.conditionNotMet, action);
+          }
+        }
+
+        if (hasAllow) {
+          const scopePermissions = permissions[s];
+          if (scopePermissions === "SCOPE_PERMISSIONS_REQUIRE_PARENTAL_CONSENT_FOR_ALLOWS") {
+            hasAllow = false;
+          } else if (scopePermissions === "SCOPE_PERMISSIONS_OVERRIDE_PARENT") {
+            roleEffect = "EFFECT_ALLOW";
+            roleScope = scopes[s] as string;
+            break;
+          }
+        }
+      }
+
+      if (
+        effect === "NO_MATCH" ||
+        roleEffect === "EFFECT_ALLOW" ||
+        (roleEffect === "EFFECT_DENY" &&
+          policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
+          rolePolicy !== NO_MATCH_FOR_SCOPE_PERMISSIONS)
+      ) {
+        effect = roleEffect;
+        policy = rolePolicy;
+        decidingScope = roleScope;
+      }
+      if (roleEffect === "EFFECT_ALLOW") break;
+    }
+    decisions[a] = decision(effect, policy, decidingScope, plan.decisions, plan.decisions);
+  }
 }
 
 /**
@@ -472,4 +555,43 @@ function trace(
     matched,
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
+}
+
+/**
+ * Decides every derived role the scope's policy references, whatever the action, reporting the
+ * errors of their conditions (as cerbos 0.55 does); sets and returns the scope's `runtime`.
+ */
+function scopeDerivedRoles(
+  evaluation: Evaluation,
+  plan: ResourcePlan,
+  s: number,
+  strict: boolean,
+): CelValue {
+  let scopeRoles: string[] | undefined;
+  let failedRoles: string[] | undefined;
+  const derivedRoles = plan.derivedRoles[s] as readonly CompiledDerivedRole[];
+  const reusable = plan.reusableDerivedRoles[s] as readonly boolean[];
+  const tests = plan.derivedRoleTests[s] as readonly (ConditionTest | undefined)[];
+  for (let d = 0; d < derivedRoles.length; d++) {
+    const dr = derivedRoles[d] as CompiledDerivedRole;
+    const vars = strict
+      ? evaluation.variablesOf(dr.params)
+      : evaluation.nullFailedVariablesOf(dr.params);
+    const ok = evaluation.condition(tests[d], dr.params, vars);
+    if (reusable[d]) evaluation.rememberDerivedRole(dr, ok);
+    if (evaluation.errored && strict) (failedRoles ??= []).push(dr.name);
+    if (ok) {
+      (scopeRoles ??= []).push(dr.name);
+      (evaluation.effectiveDerivedRoles ??= new Set()).add(dr.name);
+    }
+  }
+  evaluation.setEffectiveDerivedRoles(
+    scopeRoles === undefined
+      ? NO_ROLES
+      : scopeRoles.length === 1
+        ? scopeRoles
+        : [...new Set(scopeRoles)].sort(),
+    failedRoles ?? NO_ROLES,
+  );
+  return evaluation.runtime;
 }

@@ -9,7 +9,7 @@ import type {
 } from "../compile/compiled-policy.ts";
 import type { EvalContext } from "../cel/library.ts";
 import { toJsonValue } from "../cel/index.ts";
-import { cerbosRequestValues, type CerbosRequestValues } from "../cel/cerbos/index.ts";
+import { ReusableRequestValues, type CerbosRequestValues } from "../cel/cerbos/index.ts";
 import { CelError, type CelValue } from "../cel/value.ts";
 import type { CheckConfig } from "./check.ts";
 import type { PlanRow } from "./check-plan.ts";
@@ -60,6 +60,17 @@ class ConditionBindings {
   }
 }
 
+const NO_CONTEXT: EvalContext = {
+  now() {
+    throw new Error("no check is running");
+  },
+};
+const NO_INPUT: CheckInput = Object.freeze({
+  principal: Object.freeze({ id: "", roles: [] }),
+  resource: Object.freeze({ kind: "", id: "" }),
+  actions: [],
+});
+
 /**
  * Engine-lifetime state the checks share: constants maps per params (immutable) and the
  * stamped slots that remember conditions and variables within one check.
@@ -70,6 +81,17 @@ export class CheckMemory {
   readonly variables = this.clock.slots<VariablesMap>();
   readonly nullFailedVariables = this.clock.slots<VariablesMap>();
   readonly #constants: (VariablesMap | undefined)[] = [];
+  #evaluation: Evaluation | undefined;
+
+  /**
+   * The evaluation of a check about to start: one object per engine, reset for every check
+   * (checks run one at a time, and what a check returns never refers to it).
+   */
+  evaluation(config: CheckConfig, input: CheckInput, ctx: EvalContext): Evaluation {
+    const e = (this.#evaluation ??= new Evaluation(config));
+    e.begin(input, ctx);
+    return e;
+  }
 
   /** Constants do not depend on the request: one map per compiled params, shared by every check. */
   constantsOf(params: CompiledParams): VariablesMap {
@@ -89,11 +111,14 @@ export class CheckMemory {
  */
 export class Evaluation implements ConditionRun {
   readonly config: CheckConfig;
-  readonly ctx: EvalContext;
+  ctx: EvalContext;
   readonly strict: boolean;
   readonly #memory: CheckMemory;
-  readonly #input: CheckInput;
-  #bindingsObject: ConditionBindings | undefined;
+  #input: CheckInput;
+  readonly #values = new ReusableRequestValues();
+  readonly #bindingsObject: ConditionBindings;
+  /** Whether `#values` points at this check's request yet (done on first use). */
+  #valuesSet = false;
   runtime: CelValue = INITIAL_RUNTIME;
   /** Derived roles decided up front whose results rules may reuse, each followed by its result. */
   #derivedRoles: (CompiledDerivedRole | boolean)[] | undefined;
@@ -104,26 +129,41 @@ export class Evaluation implements ConditionRun {
   currentErrors: string[] | undefined;
   /** Whether an expression of the last `condition` failed to evaluate. */
   errored = false;
+  /** Effective derived roles in the order they were found (a Set only once there is one). */
+  effectiveDerivedRoles: Set<string> | undefined;
 
-  constructor(config: CheckConfig, input: CheckInput, ctx: EvalContext) {
+  constructor(config: CheckConfig) {
     this.config = config;
-    this.ctx = ctx;
     this.strict = config.strictEvaluation;
     this.#memory = config.memory;
+    this.#bindingsObject = new ConditionBindings(this.#values, config.globals);
+    this.ctx = NO_CONTEXT;
+    this.#input = NO_INPUT;
+  }
+
+  /** Starts a check: forgets everything the previous one computed. */
+  begin(input: CheckInput, ctx: EvalContext): void {
+    this.ctx = ctx;
     this.#input = input;
-    config.memory.clock.next();
+    this.#valuesSet = false;
+    this.runtime = INITIAL_RUNTIME;
+    this.#derivedRoles = undefined;
+    this.errors = undefined;
+    this.outputs = undefined;
+    this.currentErrors = undefined;
+    this.errored = false;
+    this.effectiveDerivedRoles = undefined;
+    this.#memory.clock.next();
   }
 
   #bindingsBase(): ConditionBindings {
-    if (this.#bindingsObject === undefined) {
+    if (!this.#valuesSet) {
       const input = this.#input;
       // Conditions see the scope `.` as the root scope it stands for.
       const p = input.principal.scope === "." ? { ...input.principal, scope: "" } : input.principal;
       const r = input.resource.scope === "." ? { ...input.resource, scope: "" } : input.resource;
-      this.#bindingsObject = new ConditionBindings(
-        cerbosRequestValues(p, r, input.auxData),
-        this.config.globals,
-      );
+      this.#values.reset(p, r, input.auxData);
+      this.#valuesSet = true;
     }
     return this.#bindingsObject;
   }

@@ -21,7 +21,14 @@
 // those four values are host maps that answer to both names (see CerbosMessage).
 
 import { createEnvironment, type CelEnvironment } from "../index.ts";
-import type { BindingReader, CelLibrary, FieldReader, MessageDecl } from "../library.ts";
+import type {
+  BindingReader,
+  CelLibrary,
+  FieldReader,
+  MessageDecl,
+  PathEvaluator,
+  PathReader,
+} from "../library.ts";
 import { extensionLibraries } from "../lib/index.ts";
 import { T, type CelType } from "../types.ts";
 import type { CelMapLike, CelMapValue, CelValue } from "../value.ts";
@@ -155,6 +162,7 @@ export function cerbosEnvironment(): CelEnvironment {
     libraries: CERBOS_LIBRARIES,
     messages: cerbosMessages,
     bindingReaders: CERBOS_BINDING_READERS,
+    pathReader: cerbosPathReader,
     emptyMembershipIsFalse: true,
   });
   return cached;
@@ -255,11 +263,21 @@ function entityField(e: EntityInput, key: string): CelValue | undefined {
 }
 
 class PrincipalMessage extends CerbosMessage {
-  readonly #p: CerbosConditionInput["principal"];
+  #p: CerbosConditionInput["principal"];
 
   constructor(p: CerbosConditionInput["principal"]) {
     super();
     this.#p = p;
+  }
+
+  /** Points the message at another principal (see ReusableRequestValues). */
+  reset(p: CerbosConditionInput["principal"]): void {
+    this.#p = p;
+  }
+
+  /** The principal behind a value when it is a principal message. */
+  static principalOf(v: unknown): CerbosConditionInput["principal"] | undefined {
+    return v instanceof PrincipalMessage ? v.#p : undefined;
   }
 
   get(key: string): CelValue | undefined {
@@ -285,11 +303,21 @@ describeMessage(
 );
 
 class ResourceMessage extends CerbosMessage {
-  readonly #r: CerbosConditionInput["resource"];
+  #r: CerbosConditionInput["resource"];
 
   constructor(r: CerbosConditionInput["resource"]) {
     super();
     this.#r = r;
+  }
+
+  /** Points the message at another resource (see ReusableRequestValues). */
+  reset(r: CerbosConditionInput["resource"]): void {
+    this.#r = r;
+  }
+
+  /** The resource behind a value when it is a resource message. */
+  static resourceOf(v: unknown): CerbosConditionInput["resource"] | undefined {
+    return v instanceof ResourceMessage ? v.#r : undefined;
   }
 
   get(key: string): CelValue | undefined {
@@ -317,9 +345,15 @@ describeMessage(
 class RequestMessage extends CerbosMessage {
   readonly principal: PrincipalMessage;
   readonly resource: ResourceMessage;
-  readonly #auxData: CerbosConditionInput["auxData"];
+  #auxData: CerbosConditionInput["auxData"];
   /** `auxData` as conditions see it, built when first read. */
   #aux: CelMapValue | undefined;
+
+  /** Points the message at another request's aux data (see ReusableRequestValues). */
+  reset(auxData: CerbosConditionInput["auxData"]): void {
+    this.#auxData = auxData;
+    this.#aux = undefined;
+  }
 
   constructor(
     principal: PrincipalMessage,
@@ -409,6 +443,118 @@ export function cerbosRequestValues(
   const R = new ResourceMessage(resource);
   const request = new RequestMessage(P, R, auxData);
   return { request, P, R };
+}
+
+const NO_PRINCIPAL: CerbosConditionInput["principal"] = Object.freeze({ id: "", roles: [] });
+const NO_RESOURCE: CerbosConditionInput["resource"] = Object.freeze({ kind: "", id: "" });
+
+/**
+ * `request`, `P` and `R` made once and pointed at each request in turn by `reset`, for a caller
+ * that evaluates one request at a time and lets none of the three outlive it (the engine's
+ * checks: outputs are converted to JSON, so no message escapes into a result).
+ */
+export class ReusableRequestValues implements CerbosRequestValues {
+  readonly #P = new PrincipalMessage(NO_PRINCIPAL);
+  readonly #R = new ResourceMessage(NO_RESOURCE);
+  readonly #request = new RequestMessage(this.#P, this.#R, undefined);
+  readonly request: CelValue = this.#request;
+  readonly P: CelValue = this.#P;
+  readonly R: CelValue = this.#R;
+
+  reset(
+    principal: CerbosConditionInput["principal"],
+    resource: CerbosConditionInput["resource"],
+    auxData: CerbosConditionInput["auxData"],
+  ): void {
+    this.#P.reset(principal);
+    this.#R.reset(resource);
+    this.#request.reset(auxData);
+  }
+}
+
+/**
+ * Direct reads of the chains conditions use most: `R.attr.k`, `P.attr.k`, `R.id`, `P.id`
+ * (and the same through `request.resource` and `request.principal`). Each is one function
+ * reading the request's own objects; anything but a plain read (a missing key, attributes that
+ * are not a plain object, bindings without Cerbos's messages) goes the ordinary way.
+ */
+const cerbosPathReader: PathReader = (path, fallback) => {
+  let entity: "R" | "P";
+  let rest: readonly string[];
+  if (path[0] === "R" || path[0] === "P") {
+    entity = path[0];
+    rest = path.slice(1);
+  } else if (path[0] === "request" && (path[1] === "resource" || path[1] === "principal")) {
+    entity = path[1] === "resource" ? "R" : "P";
+    rest = path.slice(2);
+  } else {
+    return undefined;
+  }
+  const viaRequest = path[0] === "request";
+  if (rest.length === 1 && rest[0] === "id") {
+    if (entity === "R") return viaRequest ? requestResourceId(fallback) : resourceId(fallback);
+    return viaRequest ? requestPrincipalId(fallback) : principalId(fallback);
+  }
+  if (rest.length === 2 && rest[0] === "attr") {
+    const key = rest[1] as string;
+    // A key Object.prototype has would read through to it on a plain object.
+    if (key in Object.prototype) return undefined;
+    if (entity === "R")
+      return viaRequest ? requestResourceAttr(key, fallback) : resourceAttr(key, fallback);
+    return viaRequest ? requestPrincipalAttr(key, fallback) : principalAttr(key, fallback);
+  }
+  return undefined;
+};
+
+/** An attribute of a plain attributes object; undefined for anything else. */
+function plainAttr(attr: CelValue | undefined, key: string): CelValue | undefined {
+  if (typeof attr !== "object" || attr === null || attr.constructor !== Object) return undefined;
+  return (attr as Readonly<Record<string, CelValue | undefined>>)[key];
+}
+
+/** `request.resource`/`request.principal` of the bindings' request message, if it is one. */
+function requestOf(b: Readonly<Record<string, CelValue>>): RequestMessage | undefined {
+  const q = b["request"];
+  return q instanceof RequestMessage ? q : undefined;
+}
+
+// One factory per chain shape, so each shape's read sites stay monomorphic.
+function resourceAttr(key: string, fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => {
+    const v = plainAttr(ResourceMessage.resourceOf(b["R"])?.attr, key);
+    return v !== undefined ? v : fallback(b, l, c);
+  };
+}
+function principalAttr(key: string, fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => {
+    const v = plainAttr(PrincipalMessage.principalOf(b["P"])?.attr, key);
+    return v !== undefined ? v : fallback(b, l, c);
+  };
+}
+function requestResourceAttr(key: string, fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => {
+    const v = plainAttr(ResourceMessage.resourceOf(requestOf(b)?.resource)?.attr, key);
+    return v !== undefined ? v : fallback(b, l, c);
+  };
+}
+function requestPrincipalAttr(key: string, fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => {
+    const v = plainAttr(PrincipalMessage.principalOf(requestOf(b)?.principal)?.attr, key);
+    return v !== undefined ? v : fallback(b, l, c);
+  };
+}
+function resourceId(fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => ResourceMessage.resourceOf(b["R"])?.id ?? fallback(b, l, c);
+}
+function principalId(fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => PrincipalMessage.principalOf(b["P"])?.id ?? fallback(b, l, c);
+}
+function requestResourceId(fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) => ResourceMessage.resourceOf(requestOf(b)?.resource)?.id ?? fallback(b, l, c);
+}
+function requestPrincipalId(fallback: PathEvaluator): PathEvaluator {
+  return (b, l, c) =>
+    PrincipalMessage.principalOf(requestOf(b)?.principal)?.id ?? fallback(b, l, c);
 }
 
 /** `runtime`: the effective derived roles under both field names. */

@@ -8,6 +8,7 @@ export {
   cerbosMessages,
   cerbosRequestValues,
   cerbosVariables,
+  ReusableRequestValues,
   type CerbosConditionInput,
   type CerbosRequestValues,
 } from "./environment.ts";
