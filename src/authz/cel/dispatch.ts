@@ -219,7 +219,6 @@ function dispatchByTypeof(
   if (args.length === 1) {
     return (b, l, c) => {
       const x = a0(b, l, c);
-      // eslint-disable-next-line valid-typeof -- the tag is one of typeof's results
       if (typeof x === t0) return impl(x as CelValue);
       return x instanceof CelError ? x : noSuchOverload(res, [formals], [x]);
     };
@@ -230,8 +229,7 @@ function dispatchByTypeof(
     const x = a0(b, l, c);
     if (x instanceof CelError) return x;
     const y = a1(b, l, c);
-    // eslint-disable-next-line valid-typeof -- the tags are typeof's results
-    if (typeof x === t0 && typeof y === t1) return impl(x as CelValue, y as CelValue);
+    if (typeof x === t0 && typeof y === t1) return impl(x, y as CelValue);
     return y instanceof CelError ? y : noSuchOverload(res, [formals], [x, y]);
   };
 }
