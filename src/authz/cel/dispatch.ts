@@ -18,6 +18,20 @@ export type Evaluator = (b: Bindings, l: Slots, c: EvalContext | undefined) => C
 
 export const NO_SUCH_OVERLOAD = new CelError("no such overload");
 
+/** Evaluators of literals and their values, so calls can take a literal operand as a constant. */
+const literals = new WeakMap<Evaluator, CelValue>();
+
+/** Records that `ev` always returns `value` (a literal). */
+export function noteLiteral(ev: Evaluator, value: CelValue): void {
+  literals.set(ev, value);
+}
+
+/** The value of a literal's evaluator, when it is one of a JS primitive type. */
+function primitiveLiteral(ev: Evaluator): string | boolean | bigint | number | null | undefined {
+  const v = literals.get(ev);
+  return v === null || (typeof v !== "object" && v !== undefined) ? v : undefined;
+}
+
 let defaultContext: EvalContext | undefined;
 /** Used when a contextual function runs without a context: the wall clock. */
 function fallbackContext(): EvalContext {
@@ -173,6 +187,17 @@ function dispatchNonStrict(
 function dispatchEquality(args: Evaluator[], negate: boolean): Evaluator {
   const a0 = args[0]!;
   const a1 = args[1]!;
+  const k = primitiveLiteral(a1);
+  if (typeof k === "string" || typeof k === "boolean" || k === null) {
+    // `x == "literal"`, `x == true`: the literal needs no evaluating.
+    return (b, l, c) => {
+      const x = a0(b, l, c);
+      if (x === k) return !negate;
+      if (typeof x === "string" || typeof x === "boolean" || x === null) return negate;
+      if (x instanceof CelError) return x;
+      return celEquals(x, k) !== negate;
+    };
+  }
   return (b, l, c) => {
     const x = a0(b, l, c);
     if (x instanceof CelError) return x;
@@ -216,6 +241,29 @@ function dispatchByTypeof(
   const impl = res.overloads[0]!.impl;
   const a0 = args[0]!;
   const t0 = tags[0]!;
+  if (args.length === 2) {
+    // A literal operand of the right type needs neither evaluating nor testing.
+    const a1 = args[1]!;
+    const t1 = tags[1]!;
+    const k0 = primitiveLiteral(a0);
+    const k1 = primitiveLiteral(a1);
+    if (typeof k0 === t0 && k1 === undefined) {
+      const x = k0 as CelValue;
+      return (b, l, c) => {
+        const y = a1(b, l, c);
+        if (typeof y === t1) return impl(x, y as CelValue);
+        return y instanceof CelError ? y : noSuchOverload(res, [formals], [x, y]);
+      };
+    }
+    if (typeof k1 === t1 && k0 === undefined) {
+      const y = k1 as CelValue;
+      return (b, l, c) => {
+        const x = a0(b, l, c);
+        if (typeof x === t0) return impl(x as CelValue, y);
+        return x instanceof CelError ? x : noSuchOverload(res, [formals], [x, y]);
+      };
+    }
+  }
   if (args.length === 1) {
     return (b, l, c) => {
       const x = a0(b, l, c);

@@ -16,7 +16,7 @@ import {
 import type { ComprehensionNode, CallNode, Expr, LiteralNode, SelectNode } from "./ast.ts";
 import type { CheckResult } from "./checker.ts";
 import type { BindingReader, Overload, PathReader } from "./library.ts";
-import { dispatch, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
+import { dispatch, noteLiteral, NO_SUCH_OVERLOAD, type Evaluator } from "./dispatch.ts";
 import {
   isCelMap,
   isCelMapLike,
@@ -570,7 +570,9 @@ class Compiler {
 }
 
 function literal(v: CelValue): Evaluator {
-  return () => v;
+  const ev: Evaluator = () => v;
+  noteLiteral(ev, v);
+  return ev;
 }
 
 function list(elements: Evaluator[], optionalIndices: readonly number[]): Evaluator {

@@ -5,6 +5,7 @@
 import { checkExpression } from "./checker.ts";
 import { foldEmptyMembership } from "./empty-membership.ts";
 import { buildEnvironment, type Environment } from "./environment.ts";
+import type { Evaluator } from "./dispatch.ts";
 import { compileProgram, type KnownValues } from "./evaluator.ts";
 import type { BindingReader, CelLibrary, EvalContext, MessageDecl, PathReader } from "./library.ts";
 import { parseCel } from "./parser.ts";
@@ -179,20 +180,74 @@ export function compileExpression(
       ? references
       : references.filter((chain) => chain.length < 2 || !known.has(`${chain[0]}.${chain[1]}`));
   const common = { source, resultType: checked.resultType, references, runtimeReferences };
-  if (Object.hasOwn(program, "constant")) {
-    const constant = program.constant as CelResult;
-    return { expression: { ...common, constant, evaluate: () => constant }, issues: [] };
+  if (Object.hasOwn(program, "constant"))
+    return {
+      expression: new ConstantExpression(common, program.constant as CelResult),
+      issues: [],
+    };
+  return { expression: new ProgramExpression(common, run, slots), issues: [] };
+}
+
+interface ExpressionFacts {
+  readonly source: string;
+  readonly resultType: CelType;
+  readonly references: readonly (readonly string[])[];
+  readonly runtimeReferences: readonly (readonly string[])[];
+}
+
+/**
+ * A compiled expression. A class, so that every expression's `evaluate` is the one method:
+ * the engine's call sites then stay monomorphic and inline it, where a closure per expression
+ * would make them megamorphic.
+ */
+class ProgramExpression implements CompiledExpression {
+  readonly source: string;
+  readonly resultType: CelType;
+  readonly references: readonly (readonly string[])[];
+  readonly runtimeReferences: readonly (readonly string[])[];
+  readonly #run: Evaluator;
+  readonly #slots: number;
+
+  constructor(facts: ExpressionFacts, run: Evaluator, slots: number) {
+    this.source = facts.source;
+    this.resultType = facts.resultType;
+    this.references = facts.references;
+    this.runtimeReferences = facts.runtimeReferences;
+    this.#run = run;
+    this.#slots = slots;
   }
-  const expression: CompiledExpression = {
-    ...common,
-    evaluate(bindings, ctx) {
-      try {
-        return run(bindings, slots === 0 ? NO_SLOTS : new Array<CelResult>(slots), ctx);
-      } catch (e) {
-        // Only bugs or exhausted resources land here; keep the request path exception-free.
-        return new CelError(e instanceof Error ? e.message : String(e));
-      }
-    },
-  };
-  return { expression, issues: [] };
+
+  evaluate(bindings: Readonly<Record<string, CelValue>>, ctx?: EvalContext): CelResult {
+    try {
+      return this.#run(
+        bindings,
+        this.#slots === 0 ? NO_SLOTS : new Array<CelResult>(this.#slots),
+        ctx,
+      );
+    } catch (e) {
+      // Only bugs or exhausted resources land here; keep the request path exception-free.
+      return new CelError(e instanceof Error ? e.message : String(e));
+    }
+  }
+}
+
+/** An expression that folded whole at compile time: the same value whatever the bindings. */
+class ConstantExpression implements CompiledExpression {
+  readonly source: string;
+  readonly resultType: CelType;
+  readonly references: readonly (readonly string[])[];
+  readonly runtimeReferences: readonly (readonly string[])[];
+  readonly constant: CelResult;
+
+  constructor(facts: ExpressionFacts, constant: CelResult) {
+    this.source = facts.source;
+    this.resultType = facts.resultType;
+    this.references = facts.references;
+    this.runtimeReferences = facts.runtimeReferences;
+    this.constant = constant;
+  }
+
+  evaluate(): CelResult {
+    return this.constant;
+  }
 }

@@ -26,6 +26,8 @@ import type { ActionEffect } from "./types.ts";
  */
 const PLAN_LIMIT = 1024;
 const ACTION_LIMIT = 64;
+/** How many recently asked actions a resource plan finds without a map lookup. */
+const RECENT_ACTIONS = 8;
 
 /**
  * A rule table row as checks read it. Rows come in many shapes (with or without a condition,
@@ -150,6 +152,10 @@ export class ResourcePlan {
   readonly #parentRoles: readonly (readonly string[])[];
   /** action -> rows per (role index, scope index), flattened role-major. */
   readonly #rows = new Map<string, readonly (readonly PlanRow[])[]>();
+  /** The last few actions looked up and their rows (replaced round-robin). */
+  readonly #recentActions: string[] = [];
+  readonly #recentRows: (readonly (readonly PlanRow[])[])[] = [];
+  #nextRecent = 0;
 
   constructor(
     table: RuleTable,
@@ -205,10 +211,24 @@ export class ResourcePlan {
    * `r * scopes.length + s`.
    */
   rowsFor(action: string): readonly (readonly PlanRow[])[] {
+    // The actions asked for most recently, searched first: comparing a few short strings is
+    // cheaper than hashing one.
+    const recent = this.#recentActions;
+    for (let i = 0; i < recent.length; i++)
+      if (recent[i] === action) return this.#recentRows[i] as readonly (readonly PlanRow[])[];
     let perAction = this.#rows.get(action);
     if (perAction === undefined) {
       perAction = this.#query(action);
       if (this.#rows.size < ACTION_LIMIT) this.#rows.set(action, perAction);
+    }
+    if (recent.length < RECENT_ACTIONS) {
+      recent.push(action);
+      this.#recentRows.push(perAction);
+    } else {
+      const at = this.#nextRecent;
+      recent[at] = action;
+      this.#recentRows[at] = perAction;
+      this.#nextRecent = (at + 1) % RECENT_ACTIONS;
     }
     return perAction;
   }

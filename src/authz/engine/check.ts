@@ -91,8 +91,13 @@ export function validationErrorsOf(
 
 /** Each distinct action once, in request order (requests repeat an action rarely). */
 function distinctActions(actions: readonly string[]): readonly string[] {
+  if (actions.length > 16) {
+    const distinct = new Set(actions);
+    return distinct.size === actions.length ? actions : [...distinct];
+  }
   for (let i = 1; i < actions.length; i++) {
-    if (actions.indexOf(actions[i] as string) < i) return [...new Set(actions)];
+    const action = actions[i];
+    for (let j = 0; j < i; j++) if (actions[j] === action) return [...new Set(actions)];
   }
   return actions;
 }
