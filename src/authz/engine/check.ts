@@ -17,7 +17,7 @@ import type { ActionExplanation, CheckExplanation, RuleTrace } from "./explanati
 import type { ActionEffect, CheckInput, CheckOutput, ValidationError } from "./types.ts";
 import type { PlanCache, PlanRow, ResourcePlan, SharedDecisions } from "./check-plan.ts";
 import type { ConditionTest } from "./condition-test.ts";
-import type { CheckMemory, Evaluation, RowResult } from "./evaluation.ts";
+import { NO_MATCH_DENY, type CheckMemory, type Evaluation, type RowResult } from "./evaluation.ts";
 import type { VariablesMap } from "./variables-map.ts";
 
 export const NO_MATCH = "NO_MATCH";
@@ -112,9 +112,7 @@ function finish(
   validationErrors: readonly ValidationError[],
   explanations: Record<string, ActionExplanation> | undefined,
 ): CheckOutput & { explanation?: CheckExplanation } {
-  const actionsOut: Record<string, ActionEffect> = {};
-  for (let i = 0; i < actions.length; i++)
-    actionsOut[actions[i] as string] = decisions[i] ?? NO_MATCH_DENY;
+  const actionsOut = evaluation.actionsObject(actions, decisions);
   // Built in the order Cerbos's JSON lists the fields.
   const out: {
     -readonly [K in keyof CheckOutput]: CheckOutput[K];
@@ -130,9 +128,6 @@ function finish(
   if (explanations !== undefined) out.explanation = { actions: explanations };
   return out;
 }
-
-/** The decision for the default deny, shared by every check. */
-const NO_MATCH_DENY: ActionEffect = Object.freeze({ effect: "EFFECT_DENY", policy: NO_MATCH });
 
 /**
  * A decision as the response states it (no match is a deny). The commonest ones, naming a

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compilePolicySet } from "../compile/index.ts";
 import { createEngine, type EngineOptions } from "./index.ts";
-import type { CheckInput } from "./types.ts";
+import type { ActionEffect, CheckInput } from "./types.ts";
 
 function engineFor(policies: Record<string, string>, options?: EngineOptions) {
   const { policySet, diagnostics } = compilePolicySet({
@@ -85,6 +85,37 @@ describe("engine", () => {
     assert.deepEqual(out[0]?.outputs, [
       { src: "resource.doc.vdefault#rule-003", action: "view:public", val: "owner:alice" },
     ]);
+  });
+
+  it("keeps each result as it was when later checks run on the same engine", () => {
+    const engine = engineFor({ "doc.yaml": DOC });
+    const owner = engine.check([input(["user"], ["view:x", "edit", "purge"])])[0];
+    const snapshot = JSON.stringify(owner);
+    const other = engine.check([
+      input(["admin"], ["view:x", "edit", "purge"], {
+        principal: { id: "bob", roles: ["admin"], attr: { dept: "ops" } },
+      }),
+    ])[0];
+    assert.equal(JSON.stringify(owner), snapshot);
+    assert.notEqual(JSON.stringify(other), snapshot);
+    // The same decisions again: equal answers, each still a complete object.
+    const again = engine.check([input(["user"], ["view:x", "edit", "purge"])])[0];
+    assert.equal(JSON.stringify(again), snapshot);
+    assert.deepEqual(Object.keys(again?.actions ?? {}), ["view:x", "edit", "purge"]);
+  });
+
+  it("answers an action named __proto__ as an action like any other", () => {
+    const engine = engineFor({ "doc.yaml": DOC });
+    for (let i = 0; i < 2; i++) {
+      const out = engine.check([input(["admin"], ["__proto__", "view"])])[0];
+      assert.deepEqual(Object.keys(out?.actions ?? {}), ["__proto__", "view"]);
+      assert.equal(Object.getPrototypeOf(out?.actions), Object.prototype);
+      assert.equal(
+        (Object.getOwnPropertyDescriptor(out?.actions, "__proto__")?.value as ActionEffect).effect,
+        "EFFECT_DENY",
+      );
+      assert.equal(out?.actions["view"]?.effect, "EFFECT_ALLOW");
+    }
   });
 
   it("evaluates only variables some expression reads", () => {

@@ -16,11 +16,17 @@ import type { PlanRow } from "./check-plan.ts";
 import { CheckClock, type StampedSlots } from "./check-scratch.ts";
 import type { ConditionRun, ConditionTest } from "./condition-test.ts";
 import { FailedRuntime } from "./failed-runtime.ts";
-import type { CheckInput, EvaluationError, OutputEntry } from "./types.ts";
+import type { ActionEffect, CheckInput, EvaluationError, OutputEntry } from "./types.ts";
 import { EMPTY_VARIABLES, VariablesMap } from "./variables-map.ts";
 
 /** What evaluating a row's conditions came to. */
 export type RowResult = "satisfied" | "unsatisfied" | "skipped" | "errored";
+
+/** The decision for the default deny, shared by every check. */
+export const NO_MATCH_DENY: ActionEffect = Object.freeze({
+  effect: "EFFECT_DENY",
+  policy: "NO_MATCH",
+});
 
 /** Condition results as remembered within a check (see `Evaluation.conditionResult`). */
 const UNSATISFIED = 1;
@@ -121,7 +127,9 @@ export class Evaluation implements ConditionRun {
   #valuesSet = false;
   runtime: CelValue = INITIAL_RUNTIME;
   /** Derived roles decided up front whose results rules may reuse, each followed by its result. */
-  #derivedRoles: (CompiledDerivedRole | boolean)[] | undefined;
+  readonly #derivedRoles: (CompiledDerivedRole | boolean)[] = [];
+  /** How many entries of `#derivedRoles` belong to this check. */
+  #derivedRoleEntries = 0;
   /** Evaluation errors, each reported once; undefined while there are none. */
   errors: Map<string, string[]> | undefined;
   outputs: OutputEntry[] | undefined;
@@ -147,7 +155,7 @@ export class Evaluation implements ConditionRun {
     this.#input = input;
     this.#valuesSet = false;
     this.runtime = INITIAL_RUNTIME;
-    this.#derivedRoles = undefined;
+    this.#derivedRoleEntries = 0;
     this.errors = undefined;
     this.outputs = undefined;
     this.currentErrors = undefined;
@@ -228,18 +236,71 @@ export class Evaluation implements ConditionRun {
   /** Remembers a derived role decided up front whose result rules may reuse. */
   rememberDerivedRole(dr: CompiledDerivedRole, holds: boolean): void {
     if (this.config.strictEvaluation) return;
-    // A literal first: an array grown by push reserves room for 17.
-    if (this.#derivedRoles === undefined) this.#derivedRoles = [dr, holds];
-    else this.#derivedRoles.push(dr, holds);
+    // One array for the engine's life; a check uses its first entries.
+    const at = this.#derivedRoleEntries;
+    this.#derivedRoles[at] = dr;
+    this.#derivedRoles[at + 1] = holds;
+    this.#derivedRoleEntries = at + 2;
   }
 
   /** The up-front result of a derived role, when it may be reused. */
   derivedRoleResult(dr: CompiledDerivedRole): boolean | undefined {
     const remembered = this.#derivedRoles;
-    if (remembered === undefined) return undefined;
-    for (let i = 0; i < remembered.length; i += 2)
-      if (remembered[i] === dr) return remembered[i + 1] as boolean;
+    const n = this.#derivedRoleEntries;
+    for (let i = 0; i < n; i += 2) if (remembered[i] === dr) return remembered[i + 1] as boolean;
     return undefined;
+  }
+
+  /** The last actions object handed out, for `actionsObject` (see there). */
+  #lastActions: readonly string[] = [];
+  #lastDecisions: readonly ActionEffect[] = [];
+  #lastActionsObject: Readonly<Record<string, ActionEffect>> | undefined;
+
+  /**
+   * The response's actions object: each action (distinct, in order) with its decision, unset
+   * ones the default deny. When every decision is one of the shared frozen ones, as most are,
+   * the object is frozen too and handed out again to the next check that decides the same
+   * actions the same way, instead of being built again.
+   */
+  actionsObject(
+    actions: readonly string[],
+    decisions: readonly (ActionEffect | undefined)[],
+  ): Readonly<Record<string, ActionEffect>> {
+    const n = actions.length;
+    const last = this.#lastActionsObject;
+    if (last !== undefined && this.#lastActions.length === n) {
+      const lastActions = this.#lastActions;
+      const lastDecisions = this.#lastDecisions;
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (lastActions[i] !== actions[i] || lastDecisions[i] !== (decisions[i] ?? NO_MATCH_DENY)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    const out: Record<string, ActionEffect> = {};
+    let shared = true;
+    for (let i = 0; i < n; i++) {
+      const d = decisions[i] ?? NO_MATCH_DENY;
+      if (shared && !Object.isFrozen(d)) shared = false;
+      // Defined, not assigned, so that an action named `__proto__` is a property too.
+      if (actions[i] === "__proto__")
+        Object.defineProperty(out, "__proto__", {
+          value: d,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      else out[actions[i] as string] = d;
+    }
+    if (shared) {
+      this.#lastActions = [...actions];
+      this.#lastDecisions = decisions.map((d) => d ?? NO_MATCH_DENY);
+      this.#lastActionsObject = Object.freeze(out);
+    }
+    return out;
   }
 
   /** Variables of a policy, evaluated in order once per check; failures are left out. */
