@@ -20,6 +20,7 @@ import { readPolicyRepository } from "../src/store/disk/index.ts";
 import { cerbosBinary, cerbosUnavailableReason } from "../test/support/cerbos-server.ts";
 import { repoRoot, testdata } from "../test/support/reference.ts";
 import { formatCount, formatDuration, percentile } from "./batch-timing.ts";
+import { pinToOneCpu, type Pinning } from "./cpu-pinning.ts";
 import {
   engineCaseInputs,
   engineOptions,
@@ -58,6 +59,8 @@ function printFigures(unit: string, f: Figures): void {
       `${formatCount(f.decisionsPerSecond)} decisions/s  ` +
       `(${formatCount(f.samples)} samples of ${f.batch} calls)`,
   );
+  if (f.roundP50s !== undefined)
+    out(`  p50 of each round: ${f.roundP50s.map(formatDuration).join(", ")}`);
 }
 
 function printRatio(label: string, big: Figures, small: Figures, target?: number): void {
@@ -147,11 +150,12 @@ function compareWithCerbos(dir: string, gatehouseNs: number): void {
   );
 }
 
-function printHeader(): void {
+function printHeader(pinning: Pinning): void {
   const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
   out(
     `Gatehouse in-process benchmark: Node ${process.version}, ${process.platform}-${process.arch}, ${cpu}`,
   );
+  out(`CPUs: ${pinning.description}; cerbos compile runs on all of them.`);
   out(
     "Timing: each sample times a batch of consecutive check() calls with process.hrtime.bigint()",
   );
@@ -166,7 +170,8 @@ function printHeader(): void {
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
-  printHeader();
+  const pinning = pinToOneCpu();
+  printHeader(pinning);
 
   progress("README example: loading examples/policies and measuring...");
   const example = await loadPolicies(examplesDir, engineOptions);
@@ -251,6 +256,8 @@ async function main(): Promise<void> {
         `  gatehouse loadPolicies(dir), in a fresh process:              ${formatDuration(gatehouseNs)}` +
           (RUNS > 1 ? `  (runs: ${scale.loadNs.map(formatDuration).join(", ")})` : ""),
       );
+      // Cerbos compiles on several threads: it gets every CPU the benchmark was given.
+      pinning.release();
       compareWithCerbos(dir, gatehouseNs);
     }
     out();

@@ -49,6 +49,8 @@ export interface Figures {
   readonly samples: number;
   /** Calls per sample: one number, or `lo-hi` when it varied by input. */
   readonly batch: string;
+  /** The p50 of each round on its own, for workloads measured in rounds. */
+  readonly roundP50s?: readonly number[];
 }
 
 function figuresOf(runs: readonly { samples: BatchSamples; actions: number }[]): Figures {
@@ -89,7 +91,13 @@ export function measureReadme(check: Check): Figures {
     );
     rounds.push({ samples, actions: readmeInput.actions.length });
   }
-  return figuresOf(rounds);
+  const roundP50s = rounds.map((r) =>
+    percentile(
+      [...r.samples.perCallNs].sort((a, b) => a - b),
+      0.5,
+    ),
+  );
+  return { ...figuresOf(rounds), roundP50s };
 }
 
 export function engineCaseInputs(): CheckInput[] {
