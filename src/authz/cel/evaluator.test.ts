@@ -599,3 +599,22 @@ describe("constant folding", () => {
     assert.deepEqual(expression!.evaluate({ l: [2n] }), [2n]);
   });
 });
+
+describe("string concatenation chains", () => {
+  const s = T.string;
+  test("join their parts in order, literals and variables alike", () => {
+    assert.equal(run('"a" + x + "b" + "c" + y', { x: "X", y: "Y" }, { x: s, y: s }), "aXbcY");
+    assert.equal(run('x + (y + "-") + x', { x: "1", y: "2" }, { x: s, y: s }), "12-1");
+    assert.equal(run('"" + x + ""', { x: "" }, { x: s }), "");
+  });
+
+  test("answer a value of the wrong type at run time as the nested calls do", () => {
+    // Declared strings bound to something else: the first misfit decides, left to right.
+    const r = run('"a" + x + y', { x: 1n, y: "b" }, { x: s, y: s });
+    assert.ok(r instanceof CelError);
+    assert.equal(r.message, "no such overload");
+    const missing = run('"a" + x + m.k', { x: "X", m: {} }, { x: s, m: T.map(T.string, T.string) });
+    assert.ok(missing instanceof CelError);
+    assert.equal(missing.message, "no such key: k");
+  });
+});

@@ -488,6 +488,13 @@ class Compiler {
     };
   }
 
+  /** A `+` the checker resolved to string concatenation alone. */
+  isStringConcat(e: Expr): e is CallNode {
+    if (e.kind !== "call" || e.fn !== "_+_" || e.target !== undefined) return false;
+    const res = this.checked.calls.get(e.id);
+    return res !== undefined && res.overloads.length === 1 && res.overloads[0]!.id === "add_string";
+  }
+
   compileCall(e: CallNode): Evaluator {
     const known = this.knownIndex(e);
     const args: Evaluator[] = [];
@@ -554,6 +561,23 @@ class Compiler {
     if (res === undefined) throw new Error(`bug: unresolved call ${e.fn}`);
     const all = res.member ? [this.compile(e.target!), ...args] : args;
     const call = dispatch(res, all);
+    if (this.isStringConcat(e) && e.args.length === 2) {
+      // The parts of the operands' own chains (or the operands), merged: no operand is
+      // compiled twice.
+      const parts = [
+        ...concatPartsOf(e.args[0]!, args[0]!),
+        ...concatPartsOf(e.args[1]!, args[1]!),
+      ];
+      const joined: (Evaluator | string)[] = [];
+      for (const p of parts) {
+        const last = joined.at(-1);
+        if (typeof p === "string" && typeof last === "string") joined[joined.length - 1] = last + p;
+        else joined.push(p);
+      }
+      const chain = joined.length > 2 ? concatenation(joined, call) : call;
+      concatParts.set(chain, joined);
+      return chain;
+    }
     if (res.name === "matches" && e.args.at(-1)?.kind === "literal") {
       // Cerbos plans policy conditions with cel-go's optimizer, which precompiles a literal
       // pattern into a call that answers a non-string subject with a plain `no such overload`
@@ -567,6 +591,39 @@ class Compiler {
     }
     return call;
   }
+}
+
+/** The parts of each string concatenation compiled, for an enclosing `+` to merge. */
+const concatParts = new WeakMap<Evaluator, readonly (Evaluator | string)[]>();
+
+/** An operand of a string `+` as parts: its chain's, its literal, or itself. */
+function concatPartsOf(e: Expr, ev: Evaluator): readonly (Evaluator | string)[] {
+  if (e.kind === "literal" && typeof e.value === "string") return [e.value];
+  return concatParts.get(ev) ?? [ev];
+}
+
+/**
+ * `a + b + c` of strings as one function: the operands in order, literals as they are, the
+ * others each read once; a non-string operand (an error included) hands over to the nested
+ * calls (`fallback`), which answer it exactly as before. One call per operand read instead of
+ * one more per `+`.
+ */
+function concatenation(parts: readonly (Evaluator | string)[], fallback: Evaluator): Evaluator {
+  const n = parts.length;
+  return (b, l, c) => {
+    let s = "";
+    for (let i = 0; i < n; i++) {
+      const p = parts[i]!;
+      if (typeof p === "string") {
+        s += p;
+      } else {
+        const v = p(b, l, c);
+        if (typeof v !== "string") return fallback(b, l, c);
+        s += v;
+      }
+    }
+    return s;
+  };
 }
 
 function literal(v: CelValue): Evaluator {
