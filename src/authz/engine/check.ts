@@ -3,7 +3,9 @@
 // within one role a DENY wins, across roles the first ALLOW wins; an expression that fails to
 // evaluate counts as false and is reported as an evaluation error (under strict evaluation the
 // failing rule denies the action instead); default deny. Where Cerbos's behaviour is not
-// documented it was established against the 0.55 binary; comments say so.
+// documented it was established against the 0.55 binary; comments say so. The commonest checks
+// (no principal policy applies, no explanation, no strict evaluation) take a shorter loop,
+// decideOnResourcePolicies, that follows the same procedure with those parts left out.
 
 import type { CompiledDerivedRole } from "../compile/compiled-policy.ts";
 import { normalizeScope } from "../compile/policy-names.ts";
@@ -108,7 +110,6 @@ function finish(
   actions: readonly string[],
   decisions: readonly (ActionEffect | undefined)[],
   evaluation: Evaluation,
-  effectiveDerivedRoles: ReadonlySet<string> | undefined,
   validationErrors: readonly ValidationError[],
   explanations: Record<string, ActionExplanation> | undefined,
 ): CheckOutput & { explanation?: CheckExplanation } {
@@ -120,6 +121,7 @@ function finish(
     input.requestId !== undefined
       ? { requestId: input.requestId, resourceId: input.resource.id, actions: actionsOut }
       : { resourceId: input.resource.id, actions: actionsOut };
+  const effectiveDerivedRoles = evaluation.effectiveDerivedRoles;
   if (effectiveDerivedRoles !== undefined) out.effectiveDerivedRoles = [...effectiveDerivedRoles];
   if (validationErrors.length > 0) out.validationErrors = validationErrors;
   if (evaluation.outputs !== undefined) out.outputs = evaluation.outputs;
@@ -187,15 +189,7 @@ export function checkInput(
   const evaluation = config.memory.evaluation(config, input, ctx);
 
   if (principalScopes.length === 0 && resourceScopes.length === 0)
-    return finish(
-      input,
-      actions,
-      decisions,
-      evaluation,
-      evaluation.effectiveDerivedRoles,
-      validationErrors,
-      explanations,
-    );
+    return finish(input, actions, decisions, evaluation, validationErrors, explanations);
 
   if (resourceScopes.length > 0) {
     validationErrors = validationErrorsOf(
@@ -208,42 +202,18 @@ export function checkInput(
     if (validationErrors.length > 0 && config.schemaEnforcement === "reject") {
       for (let i = 0; i < actions.length; i++)
         decisions[i] = { effect: "EFFECT_DENY", policy: plan.policyKey };
-      return finish(
-        input,
-        actions,
-        decisions,
-        evaluation,
-        evaluation.effectiveDerivedRoles,
-        validationErrors,
-        explanations,
-      );
+      return finish(input, actions, decisions, evaluation, validationErrors, explanations);
     }
   }
 
   if (!principalPlan.exists && !plan.exists)
-    return finish(
-      input,
-      actions,
-      decisions,
-      evaluation,
-      evaluation.effectiveDerivedRoles,
-      validationErrors,
-      explanations,
-    );
+    return finish(input, actions, decisions, evaluation, validationErrors, explanations);
 
   const roles = principal.roles;
   const strict = config.strictEvaluation;
   if (!explain && !strict && principalScopes.length === 0) {
     decideOnResourcePolicies(evaluation, plan, actions, decisions, roles);
-    return finish(
-      input,
-      actions,
-      decisions,
-      evaluation,
-      evaluation.effectiveDerivedRoles,
-      validationErrors,
-      explanations,
-    );
+    return finish(input, actions, decisions, evaluation, validationErrors, explanations);
   }
 
   /** `runtime` of each resource scope (by index) whose derived roles were worked out. */
@@ -402,15 +372,7 @@ export function checkInput(
       };
     }
   }
-  return finish(
-    input,
-    actions,
-    decisions,
-    evaluation,
-    evaluation.effectiveDerivedRoles,
-    validationErrors,
-    explanations,
-  );
+  return finish(input, actions, decisions, evaluation, validationErrors, explanations);
 }
 
 /**

@@ -39,7 +39,7 @@ export interface CheckOptions {
 
 /**
  * One input's answer. Treat it as immutable: the commonest per-action decisions are frozen
- * objects shared between checks.
+ * objects shared between checks, and so is the `actions` object when all its decisions are.
  */
 export interface CheckResult extends CheckOutput {
   readonly explanation?: CheckExplanation;
