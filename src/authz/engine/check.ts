@@ -44,6 +44,7 @@ type EffectOrNoMatch = Effect | "NO_MATCH";
 
 const KINDS: readonly QueryKind[] = ["PRINCIPAL", "RESOURCE"];
 const NO_ROLES: readonly string[] = Object.freeze([]);
+/** Shared by every check without validation errors; never added to. */
 const NO_VALIDATION_ERRORS: ValidationError[] = [];
 
 /**
@@ -60,9 +61,9 @@ export function validationErrorsOf(
   kind: string,
   partialResource = false,
 ): ValidationError[] {
-  if (config.schemaEnforcement === "none" || !config.schemas) return [];
+  if (config.schemaEnforcement === "none" || !config.schemas) return NO_VALIDATION_ERRORS;
   const schemas = config.table.schemas(version, scope, kind);
-  if (!schemas) return [];
+  if (!schemas) return NO_VALIDATION_ERRORS;
   const errors: ValidationError[] = [];
   // A schema is skipped when its ignoreWhen globs cover every requested action.
   const ignored = (actions: readonly string[] | undefined): boolean =>
@@ -162,8 +163,7 @@ export function checkInput(
   explain: boolean,
 ): CheckOutput & { explanation?: CheckExplanation } {
   const actions = distinctActions(input.actions);
-  /** Decisions by index into `actions`; unset means no decision (default deny). */
-  const decisions = new Array<ActionEffect | undefined>(actions.length);
+
   let validationErrors: ValidationError[] = NO_VALIDATION_ERRORS;
   const explanations: Record<string, ActionExplanation> | undefined = explain ? {} : undefined;
 
@@ -187,6 +187,8 @@ export function checkInput(
   const resourceScopes = plan.scopes;
 
   const evaluation = config.memory.evaluation(config, input, ctx);
+  /** Decisions by index into `actions`; unset means no decision (default deny). */
+  const decisions = evaluation.decisions(actions.length);
 
   if (principalScopes.length === 0 && resourceScopes.length === 0)
     return finish(input, actions, decisions, evaluation, validationErrors, explanations);
@@ -393,7 +395,7 @@ function decideOnResourcePolicies(
   const scopeCount = scopes.length;
   const policyKey = plan.exists ? plan.policyKey : NO_MATCH;
   /** `runtime` of each scope (by index) whose derived roles were worked out. */
-  const scopeRuntimes = new Array<CelValue | undefined>(scopeCount);
+  const scopeRuntimes = evaluation.scopeRuntimes(scopeCount);
 
   for (let a = 0; a < actions.length; a++) {
     const action = actions[a] as string;

@@ -149,6 +149,22 @@ export class Evaluation implements ConditionRun {
     this.#input = NO_INPUT;
   }
 
+  readonly #decisions: (ActionEffect | undefined)[] = [];
+  readonly #scopeRuntimes: (CelValue | undefined)[] = [];
+
+  /**
+   * This check's decisions by action index, all unset: one array for the engine's life, as
+   * nothing a check returns holds it.
+   */
+  decisions(count: number): (ActionEffect | undefined)[] {
+    return clearedTo(this.#decisions, count);
+  }
+
+  /** This check's `runtime` per resource scope index, all unset (as for `decisions`). */
+  scopeRuntimes(count: number): (CelValue | undefined)[] {
+    return clearedTo(this.#scopeRuntimes, count);
+  }
+
   /** Starts a check: forgets everything the previous one computed. */
   begin(input: CheckInput, ctx: EvalContext): void {
     this.ctx = ctx;
@@ -389,4 +405,12 @@ function compareEvaluationErrors(x: EvaluationError, y: EvaluationError): number
   if (a.expression !== b.expression) return a.expression < b.expression ? -1 : 1;
   if (a.message !== b.message) return a.message < b.message ? -1 : 1;
   return 0;
+}
+
+/** `a` with its first `count` entries unset, and no more entries than that. */
+function clearedTo<T>(a: (T | undefined)[], count: number): (T | undefined)[] {
+  if (a.length > count) a.length = count;
+  for (let i = 0; i < a.length; i++) a[i] = undefined;
+  while (a.length < count) a.push(undefined);
+  return a;
 }
