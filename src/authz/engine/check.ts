@@ -338,13 +338,7 @@ export function checkInput(
           }
         }
 
-        if (
-          effect === "NO_MATCH" ||
-          roleEffect === "EFFECT_ALLOW" ||
-          (roleEffect === "EFFECT_DENY" &&
-            policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
-            rolePolicy !== NO_MATCH_FOR_SCOPE_PERMISSIONS)
-        ) {
+        if (roleOutcomeWins(effect, policy, roleEffect, rolePolicy)) {
           effect = roleEffect;
           policy = rolePolicy;
           decidingScope = roleScope;
@@ -375,6 +369,26 @@ export function checkInput(
     }
   }
   return finish(input, actions, decisions, evaluation, validationErrors, explanations);
+}
+
+/**
+ * Whether one role's outcome replaces the action's decision so far: when there is none yet, when
+ * the role allows (the first ALLOW across roles wins), or when the role denies and the decision
+ * so far only said that no rule matched the scope's permissions.
+ */
+function roleOutcomeWins(
+  effect: EffectOrNoMatch,
+  policy: string,
+  roleEffect: EffectOrNoMatch,
+  rolePolicy: string,
+): boolean {
+  return (
+    effect === "NO_MATCH" ||
+    roleEffect === "EFFECT_ALLOW" ||
+    (roleEffect === "EFFECT_DENY" &&
+      policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
+      rolePolicy !== NO_MATCH_FOR_SCOPE_PERMISSIONS)
+  );
 }
 
 /**
@@ -463,13 +477,7 @@ function decideOnResourcePolicies(
         }
       }
 
-      if (
-        effect === "NO_MATCH" ||
-        roleEffect === "EFFECT_ALLOW" ||
-        (roleEffect === "EFFECT_DENY" &&
-          policy === NO_MATCH_FOR_SCOPE_PERMISSIONS &&
-          rolePolicy !== NO_MATCH_FOR_SCOPE_PERMISSIONS)
-      ) {
+      if (roleOutcomeWins(effect, policy, roleEffect, rolePolicy)) {
         effect = roleEffect;
         policy = rolePolicy;
         decidingScope = roleScope;
